@@ -1,0 +1,21 @@
+"""torchelmo: fast, drop-in ELMo for modern PyTorch.
+
+>>> from torchelmo import Elmo, batch_to_ids, ElmoEmbedder
+"""
+from .bilm import ElmoBiLm
+from .characters import batch_to_ids
+from .elmo import Elmo
+from .embedder import ElmoEmbedder
+from .errors import ConfigurationError, ElmoError, InputError, WeightFileError
+from .options import ElmoOptions
+from .scalar_mix import ScalarMix
+from .sentence_boundaries import remove_sentence_boundaries
+from .weights import load_weights, save_weights
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Elmo", "ElmoBiLm", "ElmoEmbedder", "ElmoOptions", "ScalarMix", "batch_to_ids",
+    "load_weights", "save_weights", "remove_sentence_boundaries",
+    "ElmoError", "ConfigurationError", "InputError", "WeightFileError",
+]

@@ -1,0 +1,47 @@
+"""The context-insensitive token layer: characters -> CNN -> highway -> projection."""
+import torch
+from torch import nn
+
+from .characters import BOS_CHAR_IDS, EOS_CHAR_IDS
+from .highway import Highway
+from .options import CharCNNOptions
+from .sentence_boundaries import add_sentence_boundaries
+
+
+class CharacterEncoder(nn.Module):
+    """Embeds each token from its 50 character ids; adds ``<S>``/``</S>`` around sentences.
+
+    Input ``(batch, timesteps, 50)`` character ids (0 = padding token); output a dict with
+    ``token_embedding`` ``(batch, timesteps + 2, projection_dim)`` and ``mask``
+    ``(batch, timesteps + 2)`` (bool).
+    """
+
+    def __init__(self, options: CharCNNOptions, projection_dim: int) -> None:
+        super().__init__()
+        self.options = options
+        # Row 0 is the padding id and stays zero; 261 rows come from the weight file.
+        self.char_embedding = nn.Embedding(262, options.embedding_dim, padding_idx=0)
+        self.convolutions = nn.ModuleList(
+            nn.Conv1d(options.embedding_dim, num, kernel_size=width) for width, num in options.filters)
+        self.activation = torch.tanh if options.activation == "tanh" else torch.relu
+        self.highway = Highway(options.n_filters, options.n_highway, activation=torch.relu)
+        self.projection = nn.Linear(options.n_filters, projection_dim)
+        self.register_buffer("bos_ids", torch.tensor(BOS_CHAR_IDS), persistent=False)
+        self.register_buffer("eos_ids", torch.tensor(EOS_CHAR_IDS), persistent=False)
+
+    @property
+    def output_dim(self) -> int:
+        return self.projection.out_features
+
+    def embed_tokens(self, char_ids: torch.Tensor) -> torch.Tensor:
+        """``(n, 50)`` character ids -> ``(n, projection_dim)`` token vectors."""
+        x = self.char_embedding(char_ids).transpose(1, 2)  # (n, embedding_dim, 50)
+        features = [self.activation(conv(x).max(dim=-1).values) for conv in self.convolutions]
+        return self.projection(self.highway(torch.cat(features, dim=-1)))
+
+    def forward(self, char_ids: torch.Tensor) -> dict:
+        mask = (char_ids > 0).any(dim=-1)
+        with_boundaries, mask = add_sentence_boundaries(char_ids, mask, self.bos_ids, self.eos_ids)
+        batch, timesteps, width = with_boundaries.shape
+        embedding = self.embed_tokens(with_boundaries.reshape(-1, width))
+        return {"token_embedding": embedding.view(batch, timesteps, -1), "mask": mask}
