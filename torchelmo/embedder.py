@@ -1,24 +1,21 @@
 """``ElmoEmbedder``: sentences in, numpy layer activations out (AllenNLP's contract)."""
-import json
 import logging
 import os
 from typing import IO, Iterable, Iterator, List, Optional, Tuple, Union
 
-import h5py
 import numpy as np
 import torch
-from tqdm import tqdm
 
 from .bilm import ElmoBiLm
 from .characters import batch_to_ids
 from .errors import InputError
 from .models import resolve_model_files
+from .embedding_file import OUTPUT_FORMATS, write_embeddings
 from .sentences import open_sentence_file
 
 logger = logging.getLogger(__name__)
 PathLike = Union[str, os.PathLike]
 DEFAULT_BATCH_SIZE = 64
-OUTPUT_FORMATS = ("all", "top", "average")
 
 
 def _batches(items: Iterable, size: int) -> Iterator[list]:
@@ -116,47 +113,12 @@ class ElmoEmbedder:
                 raise InputError(f"{source.path if not source.temporary else 'input'}: "
                                  f"{len(source.blank_lines)} empty line(s) at 0-based indexes "
                                  f"{shown}{more}; remove them")
-            self._write_hdf5(source, os.fspath(output_file_path), output_format, batch_size,
-                             forget_sentences, use_sentence_keys, progress)
+            logger.info("Embedding %d sentences with %s (options %s) on %s, batch size %d, format %s -> %s",
+                        source.num_sentences, self.weight_file, self.options_file, self.device, batch_size,
+                        output_format, os.fspath(output_file_path))
+            embeddings = self.embed_sentences((line.split() for line in source.lines()), batch_size)
+            write_embeddings(zip(source.lines(), embeddings), os.fspath(output_file_path), output_format,
+                             total=source.num_sentences, forget_sentences=forget_sentences,
+                             use_sentence_keys=use_sentence_keys, progress=progress)
         finally:
             source.close()
-
-    def _write_hdf5(self, source, output_path: str, output_format: str, batch_size: int,
-                    forget_sentences: bool, use_sentence_keys: bool, progress: bool) -> None:
-        logger.info("Embedding %d sentences with %s (options %s) on %s, batch size %d, format %s -> %s",
-                    source.num_sentences, self.weight_file, self.options_file, self.device, batch_size,
-                    output_format, output_path)
-        tmp = f"{output_path}.tmp-{os.getpid()}"
-        sentence_to_index = {}
-        try:
-            with h5py.File(tmp, "w") as fout:
-                embeddings = self.embed_sentences((line.split() for line in source.lines()), batch_size)
-                bar = tqdm(zip(source.lines(), embeddings), total=source.num_sentences, unit="sent",
-                           disable=not progress, desc="embedding")
-                for index, (sentence, embedding) in enumerate(bar):
-                    key = sentence if use_sentence_keys else str(index)
-                    if use_sentence_keys and key in fout:
-                        raise InputError(f"sentence at line {index + 1} repeats an earlier one; cannot "
-                                         f"use sentences as keys (drop --use-sentence-keys)")
-                    if not forget_sentences and not use_sentence_keys:
-                        sentence_to_index[sentence] = key
-                    output = _select(embedding, output_format)
-                    try:
-                        fout.create_dataset(key, output.shape, dtype="float32", data=output)
-                    except ValueError as error:
-                        raise InputError(f"line {index + 1}: cannot use {key!r} as an HDF5 key ({error})") from None
-                if not forget_sentences and not use_sentence_keys:
-                    index_dataset = fout.create_dataset("sentence_to_index", (1,), dtype=h5py.string_dtype())
-                    index_dataset[0] = json.dumps(sentence_to_index)
-            os.replace(tmp, output_path)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
-
-
-def _select(embedding: np.ndarray, output_format: str) -> np.ndarray:
-    if output_format == "all":
-        return embedding
-    if output_format == "top":
-        return embedding[-1]
-    return np.average(embedding, axis=0)
