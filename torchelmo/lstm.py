@@ -134,13 +134,15 @@ class ElmoLstm(nn.Module):
 
     Stateful by default (as AllenNLP and bilm-tf): each batch row starts from the state the
     same row ended with in the previous batch. ``reset_states()`` forgets it;
-    ``stateful=False`` starts every batch from zeros (deterministic).
+    ``stateful=False`` starts every batch from zeros (deterministic). ``dropout`` (for
+    training, as bilm-tf) drops each layer's input in ``train()`` mode; 0 by default.
     """
 
-    def __init__(self, options: LSTMOptions, input_dim: int, stateful: bool = True) -> None:
+    def __init__(self, options: LSTMOptions, input_dim: int, stateful: bool = True, dropout: float = 0.0) -> None:
         super().__init__()
         self.options = options
         self.stateful = stateful
+        self.dropout = dropout
         dims = [input_dim] + [options.projection_dim] * (options.n_layers - 1)
         self.layers = nn.ModuleList(
             BiLstmLayer(d, options.projection_dim, options.dim, options.cell_clip, options.proj_clip)
@@ -179,6 +181,8 @@ class ElmoLstm(nn.Module):
 
         layer_outputs, final_hidden, final_memory = [], [], []
         for i, layer in enumerate(self.layers):
+            if self.dropout and self.training:
+                x = nn.functional.dropout(x, self.dropout, training=True)
             out, h, c = layer(x, batch_sizes, hidden[i], memory[i])
             if i > 0 and self.options.use_skip_connections:
                 out = out + x
