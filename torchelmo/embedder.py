@@ -8,10 +8,9 @@ import torch
 
 from .bilm import ElmoBiLm
 from .characters import batch_to_ids
-from .errors import InputError
 from .models import resolve_model_files
-from .embedding_file import OUTPUT_FORMATS, write_embeddings
-from .sentences import open_sentence_file
+from .embed_job import EmbedSettings, run_embedding_job
+from .sentences import InputPolicy, open_sentence_file
 
 logger = logging.getLogger(__name__)
 PathLike = Union[str, os.PathLike]
@@ -93,7 +92,8 @@ class ElmoEmbedder:
     def embed_file(self, input_file: Union[PathLike, IO], output_file_path: PathLike,
                    output_format: str = "all", batch_size: int = DEFAULT_BATCH_SIZE,
                    forget_sentences: bool = False, use_sentence_keys: bool = False,
-                   progress: bool = True) -> None:
+                   progress: bool = True, resume: bool = False,
+                   input_policy: Optional[InputPolicy] = None) -> None:
         """Embed a file of whitespace-tokenized sentences (one per line) into HDF5.
 
         The output has one float32 dataset per sentence, keyed by its 0-based line index
@@ -101,24 +101,14 @@ class ElmoEmbedder:
         ``"all"``, ``(tokens, dim)`` for ``"top"`` and ``"average"``; plus
         ``sentence_to_index``, a JSON string mapping each sentence to its key (unless
         ``forget_sentences`` or ``use_sentence_keys``). Blank lines are rejected, as in
-        AllenNLP. The file appears only when complete (written under a temporary name).
+        AllenNLP, unless ``input_policy`` says otherwise. The file appears only when complete;
+        an interrupted run can be finished with ``resume=True`` (see :mod:`torchelmo.embed_job`).
         """
-        if output_format not in OUTPUT_FORMATS:
-            raise ValueError(f"output_format must be one of {OUTPUT_FORMATS}, got {output_format!r}")
-        source = open_sentence_file(input_file)
+        settings = EmbedSettings(output_format=output_format, batch_size=batch_size,
+                                 forget_sentences=forget_sentences, use_sentence_keys=use_sentence_keys)
+        source = open_sentence_file(input_file, input_policy)
         try:
-            if source.blank_lines:
-                shown = ", ".join(str(i) for i in source.blank_lines[:10])
-                more = " ..." if len(source.blank_lines) > 10 else ""
-                raise InputError(f"{source.path if not source.temporary else 'input'}: "
-                                 f"{len(source.blank_lines)} empty line(s) at 0-based indexes "
-                                 f"{shown}{more}; remove them")
-            logger.info("Embedding %d sentences with %s (options %s) on %s, batch size %d, format %s -> %s",
-                        source.num_sentences, self.weight_file, self.options_file, self.device, batch_size,
-                        output_format, os.fspath(output_file_path))
-            embeddings = self.embed_sentences((line.split() for line in source.lines()), batch_size)
-            write_embeddings(zip(source.lines(), embeddings), os.fspath(output_file_path), output_format,
-                             total=source.num_sentences, forget_sentences=forget_sentences,
-                             use_sentence_keys=use_sentence_keys, progress=progress)
+            run_embedding_job(self, source, os.fspath(output_file_path), settings, resume=resume,
+                              progress=progress)
         finally:
             source.close()

@@ -1,35 +1,69 @@
 """Reading sentence files: one whitespace-tokenized sentence per line, UTF-8.
 
-Files are checked in a first streaming pass (blank lines, invalid UTF-8, with line numbers)
-and read again lazily for embedding, so memory does not grow with the file.
+A file is checked in a first streaming pass (blank lines, invalid UTF-8 and over-long
+sentences, with line numbers) and read again lazily for embedding, so memory does not grow
+with the file. Lines end with ``\\n`` (a ``\\r`` before it is stripped with the other
+surrounding whitespace); a missing final newline is fine.
 """
+import hashlib
 import io
 import os
 import shutil
 import sys
 import tempfile
 from dataclasses import dataclass, field
-from typing import IO, Iterator, List, Union
+from typing import IO, Iterator, List, Optional, Tuple, Union
 
 from .errors import InputError
 
 Source = Union[str, os.PathLike, IO]
+ENCODING_ERRORS = ("strict", "replace", "skip")
+BLANK_LINES = ("error", "skip", "empty")
+DEFAULT_MAX_SENTENCE_LENGTH = 1000
+
+
+@dataclass
+class InputPolicy:
+    """What to do with lines that cannot be embedded as they are.
+
+    ``errors``: invalid UTF-8 -> ``strict`` (fail, naming the line), ``replace`` (U+FFFD), or
+    ``skip`` (no dataset for that line). ``blank_lines``: ``error`` (AllenNLP's behaviour),
+    ``skip``, or ``empty`` (a dataset with 0 tokens). ``max_sentence_length``: longer
+    sentences fail with their line number (0 = no limit).
+    """
+
+    errors: str = "strict"
+    blank_lines: str = "error"
+    max_sentence_length: int = DEFAULT_MAX_SENTENCE_LENGTH
+
+    def __post_init__(self) -> None:
+        if self.errors not in ENCODING_ERRORS:
+            raise ValueError(f"errors must be one of {ENCODING_ERRORS}, got {self.errors!r}")
+        if self.blank_lines not in BLANK_LINES:
+            raise ValueError(f"blank_lines must be one of {BLANK_LINES}, got {self.blank_lines!r}")
+        if self.max_sentence_length < 0:
+            raise ValueError(f"max_sentence_length must be >= 0, got {self.max_sentence_length}")
 
 
 @dataclass
 class SentenceFile:
-    """A checked input: its path on disk and how many sentences it holds."""
+    """A checked input file. Line ``i`` (0-based) becomes sentence ``i`` unless skipped."""
 
     path: str
-    num_sentences: int
-    blank_lines: List[int] = field(default_factory=list)  # 0-based indexes
+    display_name: str
+    num_lines: int
+    policy: InputPolicy
+    sha256: str = ""
+    skipped: List[int] = field(default_factory=list)  # 0-based indexes of lines not embedded
     temporary: bool = False
 
-    def lines(self) -> Iterator[str]:
-        """Each line, decoded and stripped of surrounding whitespace (in file order)."""
+    def lines(self) -> Iterator[Tuple[int, Optional[str]]]:
+        """``(index, stripped text)`` for every line; text is None for a skipped line."""
+        skipped = set(self.skipped)
+        decode_errors = "replace" if self.policy.errors == "replace" else "strict"
         with open(self.path, "rb") as f:
-            for raw in f:
-                yield raw.decode("utf-8").strip()
+            for index, raw in enumerate(f):
+                yield index, None if index in skipped else raw.decode("utf-8", decode_errors).strip()
 
     def close(self) -> None:
         if self.temporary and os.path.exists(self.path):
@@ -50,33 +84,67 @@ def _spool(stream: IO) -> str:
     return path
 
 
-def open_sentence_file(source: Source) -> SentenceFile:
+def _shown(indexes: List[int]) -> str:
+    lines = ", ".join(str(i + 1) for i in indexes[:10])
+    return lines + (f" (and {len(indexes) - 10} more)" if len(indexes) > 10 else "")
+
+
+def open_sentence_file(source: Source, policy: Optional[InputPolicy] = None) -> SentenceFile:
     """Check a sentence file (a path, ``"-"`` for stdin, or an open file object).
 
-    Raises :class:`InputError` for a missing path, a directory, or invalid UTF-8 (naming
-    the line). Blank lines are counted and reported in ``blank_lines``.
+    Raises :class:`InputError` naming the file and 1-based line numbers for a missing path, a
+    directory, invalid UTF-8 (with ``errors="strict"``), blank lines (with
+    ``blank_lines="error"``) and sentences over ``max_sentence_length`` tokens.
     """
+    policy = policy or InputPolicy()
     temporary = False
-    if source == "-":
-        path, temporary = _spool(sys.stdin), True
+    if isinstance(source, str) and source == "-":
+        path, name, temporary = _spool(sys.stdin), "<stdin>", True
     elif isinstance(source, (str, os.PathLike)):
-        path = os.fspath(source)
+        path = name = os.fspath(source)
         if not os.path.exists(path):
             raise InputError(f"{path}: input file not found")
         if os.path.isdir(path):
             raise InputError(f"{path}: is a directory, expected a text file with one sentence per line")
     else:
         path, temporary = _spool(source), True
-    blank, count = [], 0
+        name = getattr(source, "name", "<input>")
+    try:
+        return _scan(path, name, policy, temporary)
+    except BaseException:
+        if temporary:
+            os.remove(path)
+        raise
+
+
+def _scan(path: str, name: str, policy: InputPolicy, temporary: bool) -> SentenceFile:
+    blank, invalid, long_lines, count = [], [], [], 0
+    decode_errors = "replace" if policy.errors == "replace" else "strict"
+    digest = hashlib.sha256()
     with open(path, "rb") as f:
         for count, raw in enumerate(f, start=1):
+            digest.update(raw)
             try:
-                text = raw.decode("utf-8")
+                text = raw.decode("utf-8", decode_errors)
             except UnicodeDecodeError as error:
-                if temporary:
-                    os.remove(path)
-                raise InputError(f"{path}: line {count} is not valid UTF-8 ({error.reason} at byte "
-                                 f"{error.start})") from None
-            if not text.strip():
+                if policy.errors == "strict":
+                    raise InputError(f"{name}: line {count} is not valid UTF-8 ({error.reason} at byte "
+                                     f"{error.start}); use --errors replace or --errors skip") from None
+                invalid.append(count - 1)
+                continue
+            tokens = text.split()
+            if not tokens:
                 blank.append(count - 1)
-    return SentenceFile(path=path, num_sentences=count, blank_lines=blank, temporary=temporary)
+            elif policy.max_sentence_length and len(tokens) > policy.max_sentence_length:
+                long_lines.append((count, len(tokens)))
+    if long_lines:
+        line, n = long_lines[0]
+        raise InputError(f"{name}: line {line} has {n} tokens, more than --max-sentence-length "
+                         f"{policy.max_sentence_length} ({len(long_lines)} such line(s)); split long "
+                         f"sentences or raise the limit")
+    if blank and policy.blank_lines == "error":
+        raise InputError(f"{name}: {len(blank)} empty line(s), at line(s) {_shown(blank)}; remove them "
+                         f"or use --blank-lines skip|empty")
+    skipped = sorted(invalid + (blank if policy.blank_lines == "skip" else []))
+    return SentenceFile(path=path, display_name=name, num_lines=count, policy=policy, sha256=digest.hexdigest(),
+                        skipped=skipped, temporary=temporary)

@@ -1,0 +1,132 @@
+"""Resumable, sharded embedding jobs give exactly what one uninterrupted process gives."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import h5py
+import numpy as np
+import pytest
+
+from torchelmo import ElmoEmbedder
+from torchelmo.embed_job import EmbedSettings, embed_shard, merge_segments, run_embedding_job
+from torchelmo.sentences import open_sentence_file
+
+# One thread per process: the tiny model gains nothing from more, and tests stay steady on a busy machine.
+ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
+WORDS = "the a cat dog sat ran on under mat tree quickly slowly . , and but".split()
+
+
+def corpus(path, n, seed=0):
+    rng = np.random.default_rng(seed)
+    lines = [" ".join(rng.choice(WORDS, size=rng.integers(1, 12))) for _ in range(n)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def read_all(path):
+    with h5py.File(path, "r") as f:
+        return {k: f[k][...] for k in f}, dict(f.attrs)
+
+
+def assert_same_content(a, b):
+    data_a, data_b = read_all(a)[0], read_all(b)[0]
+    assert data_a.keys() == data_b.keys()
+    for key in data_a:
+        if key == "sentence_to_index":
+            assert data_a[key][0] == data_b[key][0]
+        else:
+            assert np.allclose(data_a[key], data_b[key], atol=1e-6), key
+
+
+def test_interrupted_job_resumes_to_the_same_content(options_file, weight_file, tmp_path):
+    source_path = corpus(tmp_path / "in.txt", 40)
+    settings = EmbedSettings(batch_size=4, checkpoint_every=2)
+    ElmoEmbedder(options_file, weight_file).embed_file(str(source_path), tmp_path / "whole.hdf5", batch_size=4)
+
+    embedder = ElmoEmbedder(options_file, weight_file)
+    calls = {"n": 0}
+    original = embedder.embed_batch
+
+    def failing(batch):
+        calls["n"] += 1
+        if calls["n"] == 6:
+            raise KeyboardInterrupt
+        return original(batch)
+
+    embedder.embed_batch = failing
+    output = str(tmp_path / "out.hdf5")
+    source = open_sentence_file(str(source_path))
+    with pytest.raises(KeyboardInterrupt):
+        run_embedding_job(embedder, source, output, settings, progress=False)
+    assert not os.path.exists(output)
+    segments = sorted(os.listdir(output + ".partial"))
+    assert segments == ["job.json", "segment-r0-b000000000-000000002.h5", "segment-r0-b000000002-000000004.h5"]
+
+    run_embedding_job(ElmoEmbedder(options_file, weight_file), source, output, settings, resume=True,
+                      progress=False)
+    assert_same_content(output, tmp_path / "whole.hdf5")
+    assert not os.path.exists(output + ".partial")
+
+
+def test_resume_refuses_changed_settings(options_file, weight_file, tmp_path):
+    source = open_sentence_file(str(corpus(tmp_path / "in.txt", 12)))
+    output = str(tmp_path / "out.hdf5")
+    embedder = ElmoEmbedder(options_file, weight_file)
+    os.makedirs(output + ".partial")
+    from torchelmo.embed_job import _fingerprint, _prepare_partial
+    from torchelmo.models import model_info
+    model = model_info(options_file, weight_file)
+    _prepare_partial(output + ".partial", _fingerprint(source, EmbedSettings(batch_size=4), model, 1), False, 0)
+    with pytest.raises(Exception, match="different settings"):
+        run_embedding_job(embedder, source, output, EmbedSettings(batch_size=8), resume=True, progress=False)
+
+
+def test_sharded_rows_equal_a_single_process(options_file, weight_file, tmp_path):
+    source = open_sentence_file(str(corpus(tmp_path / "in.txt", 23)))
+    settings = EmbedSettings(batch_size=5, checkpoint_every=2)
+    single = str(tmp_path / "single.hdf5")
+    run_embedding_job(ElmoEmbedder(options_file, weight_file), source, single, settings, progress=False)
+    directory = str(tmp_path / "sharded.hdf5.partial")
+    os.makedirs(directory)
+    for rank in range(3):
+        embed_shard(ElmoEmbedder(options_file, weight_file), source, directory, settings, rank, 3, progress=False)
+    merge_segments(source, directory, str(tmp_path / "sharded.hdf5"), settings, 3, {})
+    assert_same_content(tmp_path / "sharded.hdf5", single)
+
+
+def test_torchrun_two_processes(options_file, weight_file, tmp_path):
+    source = corpus(tmp_path / "in.txt", 30)
+    common = ["--all", "--options-file", options_file, "--weight-file", weight_file, "--batch-size", "4"]
+    subprocess.run([sys.executable, "-m", "torchelmo.cli", "embed", str(source), str(tmp_path / "one.hdf5"),
+                    *common], check=True, capture_output=True, env=ENV)
+    result = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2",
+                             "--master-port", "29517", "-m", "torchelmo.cli", "embed", str(source),
+                             str(tmp_path / "two.hdf5"), *common], capture_output=True, text=True, env=ENV)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert_same_content(tmp_path / "two.hdf5", tmp_path / "one.hdf5")
+
+
+def test_kill_9_mid_run_then_resume(options_file, weight_file, tmp_path):
+    source = corpus(tmp_path / "in.txt", 400, seed=1)
+    output = tmp_path / "out.hdf5"
+    args = [sys.executable, "-m", "torchelmo.cli", "embed", str(source), str(output), "--top",
+            "--options-file", options_file, "--weight-file", weight_file, "--batch-size", "4",
+            "--checkpoint-every", "5"]
+    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
+    partial = tmp_path / "out.hdf5.partial"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if partial.exists() and len(list(partial.glob("segment-*.h5"))) >= 3:
+            break
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert not output.exists(), "the run finished before it could be killed; enlarge the input"
+    refused = subprocess.run(args, capture_output=True, text=True, env=ENV)
+    assert refused.returncode == 2 and "--resume" in refused.stderr
+    resumed = subprocess.run(args + ["--resume"], capture_output=True, text=True, env=ENV)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    subprocess.run(args[:5] + [str(tmp_path / "whole.hdf5")] + args[6:], check=True, capture_output=True, env=ENV)
+    assert_same_content(output, tmp_path / "whole.hdf5")
