@@ -130,3 +130,35 @@ def test_kill_9_mid_run_then_resume(options_file, weight_file, tmp_path):
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     subprocess.run(args[:5] + [str(tmp_path / "whole.hdf5")] + args[6:], check=True, capture_output=True, env=ENV)
     assert_same_content(output, tmp_path / "whole.hdf5")
+
+
+def test_disk_full_keeps_finished_segments_and_resumes(options_file, weight_file, tmp_path, monkeypatch, capsys):
+    import errno
+
+    import torchelmo.embed_job as embed_job
+    from torchelmo.cli import main
+
+    source = corpus(tmp_path / "in.txt", 30)
+    output = tmp_path / "out.hdf5"
+    args = ["embed", str(source), str(output), "--all", "--options-file", options_file, "--weight-file",
+            weight_file, "--batch-size", "4", "--checkpoint-every", "2"]
+    real_write = embed_job._write_segment
+    calls = {"n": 0}
+
+    def full_disk(*a, **k):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(*a, **k)
+
+    monkeypatch.setattr(embed_job, "_write_segment", full_disk)
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "No space left on device" in err and "--resume" in err
+    assert not output.exists()
+    assert len(list((tmp_path / "out.hdf5.partial").glob("segment-*.h5"))) == 2
+    assert not list((tmp_path / "out.hdf5.partial").glob("*.tmp"))
+    monkeypatch.setattr(embed_job, "_write_segment", real_write)
+    assert main(args + ["--resume"]) == 0
+    assert main(args[:2] + [str(tmp_path / "whole.hdf5")] + args[3:]) == 0
+    assert_same_content(output, tmp_path / "whole.hdf5")
