@@ -1,0 +1,55 @@
+"""A trained model's folder: ``config.json``, ``vocabularies.json``, ``model.pt``.
+
+``model.pt`` holds the trained weights only: a frozen biLM is reloaded from the ELMo files
+named (with absolute paths) in ``config.json``, so the folder stays small.
+"""
+import json
+import logging
+import os
+from typing import Dict, Tuple
+
+import torch
+
+from ..errors import ConfigurationError
+from .config import TaskConfig, parse_config
+from .files import write_json
+from .models import TaskModel, model_class
+from .vocabulary import Vocabulary
+
+logger = logging.getLogger(__name__)
+
+CONFIG_FILE = "config.json"
+VOCABULARIES_FILE = "vocabularies.json"
+WEIGHTS_FILE = "model.pt"
+METRICS_FILE = "metrics.json"
+CURVE_FILE = "learning_curve.png"
+
+
+def build_model(config: TaskConfig, vocabularies: Dict[str, Vocabulary]) -> TaskModel:
+    return model_class(config.model.type)(config.model, vocabularies)
+
+
+def save_vocabularies(folder: str, vocabularies: Dict[str, Vocabulary]) -> None:
+    write_json(os.path.join(folder, VOCABULARIES_FILE), {k: v.to_dict() for k, v in vocabularies.items()})
+
+
+def _read_json(path: str):
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, json.JSONDecodeError) as error:
+        raise ConfigurationError(f"{path}: cannot read ({error}); is this a folder written by "
+                                 f"`torchelmo task train`?") from None
+
+
+def load_archive(folder: str, device: str = "cpu") -> Tuple[TaskConfig, TaskModel]:
+    """The config and the trained model (in eval mode, on ``device``) saved in ``folder``."""
+    config = parse_config(_read_json(os.path.join(folder, CONFIG_FILE)))
+    vocabularies = {k: Vocabulary.from_dict(v) for k, v in _read_json(os.path.join(folder, VOCABULARIES_FILE)).items()}
+    weights = os.path.join(folder, WEIGHTS_FILE)
+    if not os.path.isfile(weights):
+        raise ConfigurationError(f"{weights}: no trained weights")
+    model = build_model(config, vocabularies)
+    model.load_checkpoint_state(torch.load(weights, map_location="cpu", weights_only=True))
+    logger.info("Loaded %s model from %s", config.model.type, folder)
+    return config, model.to(device).eval()

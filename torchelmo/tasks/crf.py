@@ -1,0 +1,87 @@
+"""Linear-chain conditional random field: sequence log-likelihood and Viterbi decoding."""
+from typing import List, Optional
+
+import torch
+from torch import nn
+
+_FORBIDDEN = -1e4
+
+
+def bio_transitions(labels: List[str]) -> torch.Tensor:
+    """Allowed-transition mask ``(num_labels + 2, num_labels + 2)`` for BIO tags: ``I-X``
+    only after ``B-X`` or ``I-X``. Rows/columns ``num_labels`` and ``num_labels + 1`` are
+    the start and end states."""
+    n = len(labels)
+    allowed = torch.ones(n + 2, n + 2, dtype=torch.bool)
+    for j, label in enumerate(labels):
+        if label.startswith("I-"):
+            kind = label[2:]
+            for i in range(n + 2):
+                previous = labels[i] if i < n else ""
+                allowed[i, j] = previous in (f"B-{kind}", f"I-{kind}")
+    allowed[:, n] = False  # nothing goes back to start
+    allowed[n + 1, :] = False  # nothing leaves end
+    return allowed
+
+
+class ConditionalRandomField(nn.Module):
+    """Transition scores between labels, learned; optionally constrained by an allowed mask.
+
+    Emissions are ``(batch, time, num_labels)``, labels ``(batch, time)``, mask
+    ``(batch, time)`` bool with every row's tokens first.
+    """
+
+    def __init__(self, num_labels: int, allowed: Optional[torch.Tensor] = None) -> None:
+        super().__init__()
+        self.transitions = nn.Parameter(torch.zeros(num_labels, num_labels))
+        self.start = nn.Parameter(torch.zeros(num_labels))
+        self.end = nn.Parameter(torch.zeros(num_labels))
+        if allowed is None:
+            allowed = torch.ones(num_labels + 2, num_labels + 2, dtype=torch.bool)
+        penalty = torch.where(allowed, 0.0, _FORBIDDEN)
+        self.register_buffer("transition_penalty", penalty[:num_labels, :num_labels])
+        self.register_buffer("start_penalty", penalty[num_labels, :num_labels])
+        self.register_buffer("end_penalty", penalty[:num_labels, num_labels + 1])
+
+    def _scores(self):
+        return (self.transitions + self.transition_penalty, self.start + self.start_penalty,
+                self.end + self.end_penalty)
+
+    def log_likelihood(self, emissions: torch.Tensor, labels: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Sum over the batch of ``log p(labels | emissions)`` (a scalar)."""
+        transitions, start, end = self._scores()
+        labels = labels.clamp(min=0)  # unseen labels (IGNORE) only occur in held-out data
+        lengths = mask.sum(dim=1)
+        rows = torch.arange(labels.size(0), device=labels.device)
+        gold = start[labels[:, 0]] + emissions[rows, 0, labels[:, 0]]
+        alpha = start + emissions[:, 0]
+        for t in range(1, emissions.size(1)):
+            step = mask[:, t]
+            gold = gold + torch.where(step, transitions[labels[:, t - 1], labels[:, t]]
+                                      + emissions[rows, t, labels[:, t]], torch.zeros_like(gold))
+            candidate = torch.logsumexp(alpha.unsqueeze(2) + transitions + emissions[:, t].unsqueeze(1), dim=1)
+            alpha = torch.where(step.unsqueeze(1), candidate, alpha)
+        gold = gold + end[labels[rows, lengths - 1]]
+        return (gold - torch.logsumexp(alpha + end, dim=1)).sum()
+
+    def viterbi(self, emissions: torch.Tensor, mask: torch.Tensor) -> List[List[int]]:
+        """The best label sequence of each row, as lists of each row's length."""
+        transitions, start, end = self._scores()
+        lengths = mask.sum(dim=1).tolist()
+        score = start + emissions[:, 0]
+        backpointers = []
+        for t in range(1, emissions.size(1)):
+            best, index = (score.unsqueeze(2) + transitions).max(dim=1)
+            step = mask[:, t].unsqueeze(1)
+            score = torch.where(step, best + emissions[:, t], score)
+            backpointers.append(index)
+        paths = []
+        final = score + end
+        for row, length in enumerate(lengths):
+            label = int(final[row].argmax())
+            path = [label]
+            for t in range(length - 1, 0, -1):
+                label = int(backpointers[t - 1][row, label])
+                path.append(label)
+            paths.append(path[::-1])
+        return paths

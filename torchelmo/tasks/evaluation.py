@@ -1,0 +1,109 @@
+"""Running a model over instances: predictions and loss; evaluating and predicting files."""
+import json
+import logging
+import sys
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import torch
+from tqdm import tqdm
+
+from ..errors import ConfigurationError
+from ..sentences import open_sentence_file
+from .archive import load_archive
+from .batching import Batch, bucketed_batches
+from .config import SourceConfig
+from .files import write_jsonl
+from .instance import Instance
+from .models import TaskModel
+from .models.base import Prediction
+from .sources import read_source
+
+logger = logging.getLogger(__name__)
+
+
+def resolve_device(name: str, where: str = "device") -> str:
+    """``name`` checked: ``cpu``, or ``cuda``/``cuda:N`` when CUDA is available."""
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigurationError(f"{where}: {name!r} requested but CUDA is not available")
+    try:
+        return str(torch.device(name))
+    except RuntimeError:
+        raise ConfigurationError(f"{where}: expected 'cpu', 'cuda' or 'cuda:N', got {name!r}") from None
+
+
+def to_device(batch: Batch, device: str) -> Batch:
+    return {k: v.to(device) for k, v in batch.items()}
+
+
+def run_model(model: TaskModel, instances: Sequence[Instance], batch_size: int, device: str,
+              description: str = "predicting") -> Tuple[List[Prediction], Optional[float]]:
+    """Predictions for ``instances`` (in their order) and the mean loss per instance
+    (``None`` when they have no gold labels). Batches are grouped by length."""
+    model.eval()
+    predictions: List[Optional[Prediction]] = [None] * len(instances)
+    total_loss, has_loss = 0.0, False
+    with torch.no_grad():
+        for indexes in tqdm(bucketed_batches([len(x.tokens) for x in instances], batch_size),
+                            desc=description, unit="batch", leave=False):
+            chunk = [instances[i] for i in indexes]
+            batch = to_device(model.tensorize(chunk), device)
+            output = model(batch)
+            if "loss" in output:
+                total_loss += float(output["loss"]) * len(chunk)
+                has_loss = True
+            for i, prediction in zip(indexes, model.decode(batch, output)):
+                predictions[i] = prediction
+    return predictions, total_loss / len(instances) if has_loss else None
+
+
+def prediction_records(instances: Sequence[Instance], predictions: Sequence[Prediction]) -> List[Dict[str, Any]]:
+    """JSON-lines records: where the sentence came from, its tokens, the prediction."""
+    return [{"source": x.source, "tokens": x.tokens, **p} for x, p in zip(instances, predictions)]
+
+
+def evaluate_archive(folder: str, data: str, split_file: Optional[str] = None, split: Optional[str] = None,
+                     batch_size: int = 64, device: str = "cpu") -> Dict[str, float]:
+    """Metrics of the model in ``folder`` on ``data`` (a file or glob in the format it was
+    trained on; ``split_file``/``split`` select documents as in the config)."""
+    device = resolve_device(device)
+    config, model = load_archive(folder, device)
+    instances = read_source(SourceConfig(path=data, split_file=split_file, split=split), config.data.reader)
+    predictions, loss = run_model(model, instances, batch_size, device, "evaluating")
+    metrics = model.score(predictions, instances)
+    if loss is not None:
+        metrics["loss"] = loss
+    logger.info("Evaluated %d instances of %s: %s", len(instances), data, json.dumps(metrics))
+    return metrics
+
+
+def predict_archive(folder: str, input_path: str, output_path: Optional[str] = None, text: bool = False,
+                    batch_size: int = 64, device: str = "cpu") -> int:
+    """Write one JSON line per sentence of ``input_path`` to ``output_path`` (stdout if None).
+
+    ``text``: the input holds one whitespace-tokenized sentence per line ('-' for stdin);
+    otherwise it is read like the training data. Returns the number of sentences.
+    """
+    device = resolve_device(device)
+    config, model = load_archive(folder, device)
+    if text:
+        instances = _text_instances(input_path)
+    else:
+        instances = read_source(SourceConfig(path=input_path), config.data.reader)
+    predictions, _ = run_model(model, instances, batch_size, device)
+    records = prediction_records(instances, predictions)
+    if output_path is None:
+        for record in records:
+            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+    else:
+        write_jsonl(output_path, records)
+        logger.info("Wrote %d predictions to %s", len(records), output_path)
+    return len(records)
+
+
+def _text_instances(path: str) -> List[Instance]:
+    sentences = open_sentence_file(path)
+    try:
+        return [Instance(tokens=line.split(), source=f"{sentences.display_name}:{index + 1}")
+                for index, line in sentences.lines() if line is not None]
+    finally:
+        sentences.close()

@@ -1,0 +1,99 @@
+"""What every task model shares: embedders -> dropout -> encoder (+ output-side ELMo)."""
+from typing import Any, Dict, List, Optional, Sequence
+
+import torch
+from torch import nn
+
+from ..batching import Batch, tensorize
+from ..embedders import TokenEmbedder
+from ..encoder import LstmEncoder
+from ..instance import Instance
+from ..vocabulary import Vocabulary
+
+Prediction = Dict[str, Any]
+
+
+class TaskModel(nn.Module):
+    """Base of the task models.
+
+    Subclasses set ``main_metric`` and implement ``labels_of``, ``forward`` (returning
+    ``loss`` when the batch has labels), ``decode`` and ``score``.
+
+    Parameters
+    ----------
+    config : the ``model`` block.
+    vocabularies : ``words`` (with word embeddings) and ``labels`` (tags, classes or relations).
+    extra_input_dim : width of features a subclass concatenates to the embeddings.
+    """
+
+    main_metric = "accuracy"
+    sentence_label = False
+
+    def __init__(self, config, vocabularies: Dict[str, Vocabulary], extra_input_dim: int = 0) -> None:
+        super().__init__()
+        self.config = config
+        self.vocabularies = vocabularies
+        self.labels = vocabularies["labels"]
+        self.embedder = TokenEmbedder(config.embedders, len(vocabularies.get("words", ())))
+        self.dropout = nn.Dropout(config.dropout)
+        self.encoder = LstmEncoder(self.embedder.input_dim + extra_input_dim, config.encoder)
+        self.encoded_dim = self.encoder.output_dim + self.embedder.output_dim
+
+    @staticmethod
+    def labels_of(instance: Instance) -> Optional[List[str]]:
+        raise NotImplementedError
+
+    @classmethod
+    def build_vocabularies(cls, config, instances: Sequence[Instance]) -> Dict[str, Vocabulary]:
+        """``labels`` from the training instances; ``words`` when the model has word vectors."""
+        vocabularies = {"labels": Vocabulary.of_labels(l for x in instances for l in cls.labels_of(x))}
+        words = config.embedders.words
+        if words is not None:
+            tokens = (t.lower() if words.lowercase else t for x in instances for t in x.tokens)
+            vocabularies["words"] = Vocabulary.of_words(tokens, words.min_count)
+        return vocabularies
+
+    def tensorize(self, instances: Sequence[Instance]) -> Batch:
+        words = self.config.embedders.words
+        return tensorize(instances, self.vocabularies, self.labels_of, sentence_label=self.sentence_label,
+                         characters=self.embedder.elmo is not None,
+                         lowercase=words is not None and words.lowercase, **self.tensor_options())
+
+    def tensor_options(self) -> Dict[str, bool]:
+        """Extra fields a subclass needs from :func:`~torchelmo.tasks.batching.tensorize`."""
+        return {}
+
+    def encode(self, batch: Batch, extra: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Contextual token vectors ``(batch, time, encoded_dim)``; ``extra``
+        ``(batch, time, extra_input_dim)`` joins the embeddings."""
+        embedded, output_side = self.embedder(batch)
+        if extra is not None:
+            embedded = torch.cat([embedded, extra], dim=-1)
+        encoded = self.encoder(self.dropout(embedded), batch["mask"])
+        if output_side is not None:
+            encoded = torch.cat([encoded, output_side], dim=-1)
+        return self.dropout(encoded)
+
+    def forward(self, batch: Batch) -> Dict[str, torch.Tensor]:
+        raise NotImplementedError
+
+    def decode(self, batch: Batch, output: Dict[str, torch.Tensor]) -> List[Prediction]:
+        """One prediction dict per instance of the batch (JSON-ready)."""
+        raise NotImplementedError
+
+    def score(self, predictions: Sequence[Prediction], instances: Sequence[Instance]) -> Dict[str, float]:
+        """Metrics of ``predictions`` against the gold annotations of ``instances``."""
+        raise NotImplementedError
+
+    def checkpoint_state(self) -> Dict[str, torch.Tensor]:
+        """The state dict without weights loaded from files and kept frozen (the biLM)."""
+        skip = tuple("embedder." + p for p in self.embedder.frozen_prefixes())
+        return {k: v for k, v in self.state_dict().items() if not (skip and k.startswith(skip))}
+
+    def load_checkpoint_state(self, state: Dict[str, torch.Tensor]) -> None:
+        """Load what :meth:`checkpoint_state` saved; anything else missing is an error."""
+        skip = tuple("embedder." + p for p in self.embedder.frozen_prefixes())
+        missing, unexpected = self.load_state_dict(state, strict=False)
+        missing = [k for k in missing if not (skip and k.startswith(skip))]
+        if missing or unexpected:
+            raise RuntimeError(f"checkpoint does not fit the model: missing {missing}, unexpected {unexpected}")

@@ -1,0 +1,53 @@
+"""CoNLL-style column files: one token per line, a blank line between sentences.
+
+Covers NER/chunking files (CoNLL-2000/2003 layout) and SRL as BIO tagging with one predicate
+per sentence, marked in ``predicate_column`` by any value other than ``-``, ``_`` or ``O``.
+"""
+from typing import Iterator, List, Optional
+
+from ...errors import InputError
+from ..config import ColumnsReaderConfig
+from ..instance import Instance
+from . import register_reader
+
+_UNMARKED = ("-", "_", "O")
+
+
+@register_reader("columns")
+def read_columns(path: str, config: ColumnsReaderConfig) -> Iterator[Instance]:
+    """Instances of ``path``; a line without the configured columns fails with ``file:line``."""
+    rows: List[List[str]] = []
+    start = 0
+    with open(path, encoding="utf-8") as f:
+        for number, line in enumerate(f, 1):
+            line = line.rstrip("\r\n")
+            if not line.strip():
+                if rows:
+                    yield _instance(rows, config, path, start)
+                rows = []
+                continue
+            if line.startswith(config.comment_prefix) or line.startswith("-DOCSTART-"):
+                continue
+            columns = line.split(config.separator)
+            for name in ("token_column", "tag_column", "predicate_column"):
+                index = getattr(config, name)
+                if index is not None and not -len(columns) <= index < len(columns):
+                    raise InputError(f"{path}:{number}: {name} {index} does not exist in a line of "
+                                     f"{len(columns)} columns")
+            if not rows:
+                start = number
+            rows.append(columns)
+    if rows:
+        yield _instance(rows, config, path, start)
+
+
+def _instance(rows: List[List[str]], config: ColumnsReaderConfig, path: str, start: int) -> Instance:
+    predicate: Optional[int] = None
+    if config.predicate_column is not None:
+        marked = [i for i, row in enumerate(rows) if row[config.predicate_column] not in _UNMARKED]
+        if len(marked) != 1:
+            raise InputError(f"{path}:{start}: expected one predicate in column {config.predicate_column} "
+                             f"of this sentence, found {len(marked)}")
+        predicate = marked[0]
+    return Instance(tokens=[row[config.token_column] for row in rows], tags=[row[config.tag_column] for row in rows],
+                    predicate=predicate, source=f"{path}:{start}")

@@ -1,0 +1,68 @@
+"""CoNLL-U (Universal Dependencies): words with UPOS, XPOS, heads and relations.
+
+Multiword-token lines (``1-2``) and empty nodes (``8.1``) are skipped: instances hold the
+syntactic words, as UD's evaluation does. With ``tags: entity`` the tags come from GUM's
+``Entity=`` brackets (see :mod:`..entities`).
+"""
+from typing import Iterator, List
+
+from ...errors import InputError
+from ..config import ConlluReaderConfig
+from ..entities import EntityBrackets
+from ..instance import Instance
+from . import register_reader
+
+NUM_COLUMNS = 10
+
+
+@register_reader("conllu")
+def read_conllu(path: str, config: ConlluReaderConfig) -> Iterator[Instance]:
+    """Instances of ``path``, one per sentence; a malformed line fails with ``file:line``."""
+    rows: List[List[str]] = []
+    start = 0
+    with open(path, encoding="utf-8") as f:
+        for number, line in enumerate(f, 1):
+            line = line.rstrip("\r\n")
+            if not line.strip():
+                if rows:
+                    yield _instance(rows, config, f"{path}:{start}")
+                rows = []
+                continue
+            if line.startswith("#"):
+                continue
+            columns = line.split("\t")
+            if len(columns) != NUM_COLUMNS:
+                raise InputError(f"{path}:{number}: expected {NUM_COLUMNS} tab-separated CoNLL-U columns, "
+                                 f"got {len(columns)}")
+            if "-" in columns[0] or "." in columns[0]:
+                continue
+            if not rows:
+                start = number
+            rows.append(columns + [str(number)])
+    if rows:
+        yield _instance(rows, config, f"{path}:{start}")
+
+
+def _instance(rows: List[List[str]], config: ConlluReaderConfig, source: str) -> Instance:
+    path = source.rsplit(":", 1)[0]
+    heads = []
+    for row in rows:
+        if not row[6].isdigit():
+            raise InputError(f"{path}:{row[10]}: HEAD must be a number, got {row[6]!r}")
+        heads.append(int(row[6]))
+    if config.tags == "entity":
+        brackets = EntityBrackets(path)
+        for i, row in enumerate(rows):
+            brackets.add_token(i, _misc_value(row[9], "Entity"), int(row[10]))
+        tags = brackets.bio_tags(len(rows))
+    else:
+        tags = [row[3] if config.tags == "upos" else row[4] for row in rows]
+    return Instance(tokens=[row[1] for row in rows], tags=tags, heads=heads, relations=[row[7] for row in rows],
+                    pos=[row[3] for row in rows], source=source)
+
+
+def _misc_value(misc: str, key: str) -> str:
+    for item in misc.split("|"):
+        if item.startswith(key + "="):
+            return item[len(key) + 1:]
+    return ""

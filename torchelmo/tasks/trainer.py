@@ -1,0 +1,149 @@
+"""Training a task model from a config: bucketed batches, early stopping, best checkpoint.
+
+Writes into the output folder: ``config.json`` (absolute paths), ``vocabularies.json``,
+``model.pt`` (best epoch by the validation metric), ``metrics.json`` (every epoch, the best
+validation scores, test scores, time, machine), ``learning_curve.png`` and
+``predictions.jsonl`` (test set if configured, else validation).
+"""
+import logging
+import os
+import platform
+import random
+import time
+from typing import Any, Dict, List, Optional
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from ..errors import ConfigurationError
+from .archive import CONFIG_FILE, CURVE_FILE, METRICS_FILE, WEIGHTS_FILE, build_model, save_vocabularies
+from .batching import bucketed_batches
+from .config import TaskConfig, TrainerConfig, absolute_paths, config_dict
+from .evaluation import prediction_records, resolve_device, run_model, to_device
+from .files import save_tensors, write_json, write_jsonl
+from .models import TaskModel, model_class
+from .plotting import plot_learning_curves
+from .sources import read_source
+
+logger = logging.getLogger(__name__)
+
+OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD,
+              "adagrad": torch.optim.Adagrad}
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def machine_description() -> Dict[str, Any]:
+    return {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
+            "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(), "torch": torch.__version__,
+            "cuda_device": torch.cuda.get_device_name() if torch.cuda.is_available() else None}
+
+
+def _prepare_folder(folder: str, overwrite: bool) -> None:
+    if os.path.exists(os.path.join(folder, WEIGHTS_FILE)) and not overwrite:
+        raise ConfigurationError(f"{folder}: already holds a trained model; pass --overwrite to replace it")
+    os.makedirs(folder, exist_ok=True)
+
+
+def _parameter_counts(model: TaskModel) -> Dict[str, int]:
+    return {"total": sum(p.numel() for p in model.parameters()),
+            "trainable": sum(p.numel() for p in model.parameters() if p.requires_grad)}
+
+
+def train_epoch(model: TaskModel, instances, trainer: TrainerConfig, optimizer: torch.optim.Optimizer,
+                rng: random.Random, device: str, epoch: int) -> float:
+    """One pass over shuffled length buckets; returns the mean training loss per batch."""
+    model.train()
+    batches = bucketed_batches([len(x.tokens) for x in instances], trainer.batch_size, rng)
+    if trainer.max_batches_per_epoch is not None:
+        batches = batches[: trainer.max_batches_per_epoch]
+    parameters = [p for p in model.parameters() if p.requires_grad]
+    total = 0.0
+    progress = tqdm(batches, desc=f"epoch {epoch}", unit="batch", leave=False)
+    for step, indexes in enumerate(progress, 1):
+        batch = to_device(model.tensorize([instances[i] for i in indexes]), device)
+        loss = model(batch)["loss"]
+        optimizer.zero_grad()
+        loss.backward()
+        if trainer.grad_clip is not None:
+            torch.nn.utils.clip_grad_norm_(parameters, trainer.grad_clip)
+        optimizer.step()
+        total += loss.item()
+        progress.set_postfix(loss=f"{total / step:.4f}")
+    return total / len(batches)
+
+
+def train(config: TaskConfig, output_dir: str, overwrite: bool = False) -> Dict[str, Any]:
+    """Train the configured model, keep its best epoch in ``output_dir``; returns the metrics."""
+    started = time.time()
+    trainer = config.trainer
+    device = resolve_device(trainer.device, "trainer.device")
+    config = absolute_paths(config)
+    _prepare_folder(output_dir, overwrite)
+    seed_everything(trainer.seed)
+    reader = config.data.reader
+    train_set = read_source(config.data.train, reader)
+    validation_set = read_source(config.data.validation, reader)
+    test_set = read_source(config.data.test, reader) if config.data.test is not None else None
+    vocabularies = model_class(config.model.type).build_vocabularies(config.model, train_set)
+    model = build_model(config, vocabularies).to(device)
+    metric = trainer.validation_metric or model.main_metric
+    write_json(os.path.join(output_dir, CONFIG_FILE), config_dict(config))
+    save_vocabularies(output_dir, vocabularies)
+    optimizer = OPTIMIZERS[trainer.optimizer.type]([p for p in model.parameters() if p.requires_grad],
+                                                   lr=trainer.optimizer.lr, weight_decay=trainer.optimizer.weight_decay)
+    logger.info("Model %s (%s parameters), ELMo %s, word vectors %s; device %s; %d train / %d validation%s "
+                "instances; %d labels; batch %d, up to %d epochs, patience %d, seed %d; selecting on %s",
+                config.model.type, _parameter_counts(model), "on" if config.model.embedders.elmo else "off",
+                "on" if config.model.embedders.words else "off", device, len(train_set), len(validation_set),
+                f" / {len(test_set)} test" if test_set else "", len(vocabularies["labels"]), trainer.batch_size,
+                trainer.epochs, trainer.patience, trainer.seed, metric)
+    rng = random.Random(trainer.seed)
+    history: List[Dict[str, float]] = []
+    best: Optional[Dict[str, float]] = None
+    for epoch in range(1, trainer.epochs + 1):
+        epoch_start = time.time()
+        train_loss = train_epoch(model, train_set, trainer, optimizer, rng, device, epoch)
+        predictions, validation_loss = run_model(model, validation_set, trainer.batch_size, device, "validating")
+        scores = model.score(predictions, validation_set)
+        if metric not in scores:
+            raise ConfigurationError(f"trainer.validation_metric: {metric!r} is not one of {sorted(scores)}")
+        record = {"epoch": epoch, "train_loss": train_loss, "validation_loss": validation_loss,
+                  **{f"validation_{k}": v for k, v in scores.items()}, "seconds": time.time() - epoch_start}
+        history.append(record)
+        improved = best is None or scores[metric] > best[f"validation_{metric}"]
+        logger.info("epoch %d: train loss %.4f, validation loss %.4f, validation %s %.4f%s (%.1fs)", epoch,
+                    train_loss, validation_loss, metric, scores[metric], " (best)" if improved else "",
+                    record["seconds"])
+        if improved:
+            best = record
+            save_tensors(os.path.join(output_dir, WEIGHTS_FILE), model.checkpoint_state())
+        elif epoch - best["epoch"] >= trainer.patience:
+            logger.info("no improvement for %d epochs: stopping", trainer.patience)
+            break
+    model.load_checkpoint_state(torch.load(os.path.join(output_dir, WEIGHTS_FILE), map_location=device,
+                                           weights_only=True))
+    metrics: Dict[str, Any] = {"model": config.model.type, "elmo": config.model.embedders.elmo is not None,
+                               "validation_metric": metric, "best_epoch": best["epoch"],
+                               "validation": {k[len("validation_"):]: v for k, v in best.items()
+                                              if k.startswith("validation_")}}
+    final_set = test_set if test_set is not None else validation_set
+    predictions, test_loss = run_model(model, final_set, trainer.batch_size, device, "testing")
+    if test_set is not None:
+        metrics["test"] = {**model.score(predictions, test_set), "loss": test_loss}
+        logger.info("test: %s", metrics["test"])
+    write_jsonl(os.path.join(output_dir, "predictions.jsonl"), prediction_records(final_set, predictions))
+    metrics.update({"seed": trainer.seed, "device": device, "parameters": _parameter_counts(model),
+                    "instances": {"train": len(train_set), "validation": len(validation_set),
+                                  "test": len(test_set) if test_set else 0},
+                    "seconds": time.time() - started, "machine": machine_description(), "history": history})
+    write_json(os.path.join(output_dir, METRICS_FILE), metrics)
+    plot_learning_curves(history, metric, os.path.join(output_dir, CURVE_FILE))
+    logger.info("Wrote %s (best epoch %d, validation %s %.4f)", output_dir, best["epoch"], metric,
+                best[f"validation_{metric}"])
+    return metrics
