@@ -28,6 +28,9 @@ def _add_embed_parser(subparsers) -> None:
     layers.add_argument("--average", action="store_true", help="the average of the layers: (tokens, dim)")
     p.add_argument("--options-file", help="ELMo options.json (default: the bundled model)")
     p.add_argument("--weight-file", help="ELMo weights.hdf5 (default: the bundled model)")
+    p.add_argument("--model", help="a model by name instead of files: 'default' (bundled) or one of "
+                   "AllenNLP's published models (small, medium, original, original-5.5B, pubmed, "
+                   "portuguese), downloaded once into ~/.cache/torchelmo")
     p.add_argument("--batch-size", type=int, default=64, help="sentences per batch (default 64)")
     p.add_argument("--cuda-device", type=int, default=-1, help="GPU index; -1 for CPU (default)")
     p.add_argument("--forget-sentences", action="store_true",
@@ -92,7 +95,7 @@ def _run_embed(args: argparse.Namespace) -> None:
                              use_sentence_keys=args.use_sentence_keys, checkpoint_every=args.checkpoint_every)
     source = open_sentence_file(args.input_file, policy)
     try:
-        embedder = ElmoEmbedder(args.options_file, args.weight_file, cuda_device=cuda_device)
+        embedder = ElmoEmbedder(args.options_file, args.weight_file, cuda_device=cuda_device, model=args.model)
         try:
             run_embedding_job(embedder, source, output, settings, resume=args.resume, rank=rank,
                               world_size=world_size, barrier=barrier)

@@ -33,6 +33,7 @@ class Elmo(nn.Module):
     module : a prebuilt :class:`ElmoBiLm` to use instead of loading files.
     stateful : carry LSTM state across batches like AllenNLP (default). ``False`` gives
         deterministic, order-independent outputs; ``reset_states()`` clears the state.
+    model : a model name instead of files (see :func:`torchelmo.models.resolve_model_files`).
     """
 
     def __init__(self, options_file: Optional[PathLike] = None, weight_file: Optional[PathLike] = None,
@@ -40,11 +41,11 @@ class Elmo(nn.Module):
                  do_layer_norm: bool = False, dropout: float = 0.5,
                  vocab_to_cache: Optional[List[str]] = None, keep_sentence_boundaries: bool = False,
                  scalar_mix_parameters: Optional[Sequence[float]] = None,
-                 module: Optional[ElmoBiLm] = None, stateful: bool = True) -> None:
+                 module: Optional[ElmoBiLm] = None, stateful: bool = True, model: Optional[str] = None) -> None:
         super().__init__()
         if module is None:
             from .models import resolve_model_files  # the bundled default when no files are given
-            options_file, weight_file = resolve_model_files(options_file, weight_file)
+            options_file, weight_file = resolve_model_files(options_file, weight_file, model)
             module = ElmoBiLm.from_files(options_file, weight_file, stateful=stateful, requires_grad=requires_grad)
         self._elmo_lstm = module
         if vocab_to_cache:

@@ -36,6 +36,9 @@ class ElmoEmbedder:
     options_file, weight_file : official ``options.json`` / ``weights.hdf5``; leave both out
         for the bundled default model.
     cuda_device : GPU index, or -1 for the CPU.
+    model : a model name instead of files: ``"default"`` (bundled) or one of AllenNLP's
+        published models (``"small"``, ``"medium"``, ``"original"``, ``"original-5.5B"``, ...),
+        downloaded once into the cache (see :mod:`torchelmo.models`).
     stateful : carry LSTM state from batch to batch, as AllenNLP does (default).
 
     Like AllenNLP's, the embedder is stateful: the same sentence gives slightly different
@@ -44,8 +47,8 @@ class ElmoEmbedder:
     """
 
     def __init__(self, options_file: Optional[PathLike] = None, weight_file: Optional[PathLike] = None,
-                 cuda_device: int = -1, stateful: bool = True) -> None:
-        self.options_file, self.weight_file = resolve_model_files(options_file, weight_file)
+                 cuda_device: int = -1, stateful: bool = True, model: Optional[str] = None) -> None:
+        self.options_file, self.weight_file = resolve_model_files(options_file, weight_file, model)
         self.elmo_bilm = ElmoBiLm.from_files(self.options_file, self.weight_file, stateful=stateful)
         self.elmo_bilm.eval()
         self.cuda_device = cuda_device
