@@ -89,3 +89,13 @@ def test_unknown_model_and_half_given_files():
         resolve_model_files(model="huge")
     with pytest.raises(ConfigurationError, match="both"):
         resolve_model_files("options.json", None)
+
+
+def test_urls_are_accepted_like_allennlp(mirror, tmp_path):
+    import os
+    base = os.environ["TORCHELMO_MIRROR"]
+    small = PUBLISHED_MODELS["small"]
+    options, weights = resolve_model_files(base + small.options_path, base + small.weights_path)
+    assert options.startswith(str(tmp_path / "cache" / "urls")) and weights.endswith("_weights.hdf5")
+    resolve_model_files(base + small.options_path, base + small.weights_path)
+    assert len(CountingHandler.requests) == 2

@@ -139,15 +139,30 @@ def fetch_published_model(name: str, progress: bool = True) -> Tuple[str, str]:
     return str(options), str(weights)
 
 
+def fetch_url(url: str, progress: bool = True) -> str:
+    """A local copy of a file given by URL (as AllenNLP accepted), downloaded once into the cache."""
+    local = cache_dir() / "urls" / hashlib.sha256(url.encode()).hexdigest()[:16] / url.rstrip("/").split("/")[-1]
+    if not local.is_file():
+        logger.info("Downloading %s into %s", url, local.parent)
+        download(url, local, progress)
+    return str(local)
+
+
+def _local(path: PathLike) -> str:
+    path = os.fspath(path)
+    return fetch_url(path) if path.startswith(("http://", "https://")) else path
+
+
 def resolve_model_files(options_file: Optional[PathLike] = None, weight_file: Optional[PathLike] = None,
                         model: Optional[str] = None) -> Tuple[str, str]:
-    """Local ``(options, weights)`` paths: the files given, a named model, or the bundled default."""
+    """Local ``(options, weights)`` paths: the files given (paths, or URLs downloaded once into
+    the cache), a named model, or the bundled default."""
     if (options_file is None) != (weight_file is None):
         raise ConfigurationError("give both an options file and a weight file, or neither")
     if options_file is not None:
         if model is not None:
             raise ConfigurationError("give either model files or a model name, not both")
-        return os.fspath(options_file), os.fspath(weight_file)
+        return _local(options_file), _local(weight_file)
     name = model or DEFAULT_MODEL
     if name in PUBLISHED_MODELS:
         return fetch_published_model(name)
