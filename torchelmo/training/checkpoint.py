@@ -1,0 +1,50 @@
+"""Checkpoints: everything a run needs to continue exactly where it stopped.
+
+A checkpoint (``checkpoint.pt``, rewritten atomically) holds the step, the model and optimizer
+states, the settings, the architecture, and for every rank its data position and random-number
+generator states (dropout and negative sampling draw from them).
+"""
+import os
+from typing import Any, Dict, Union
+
+import torch
+
+from ..errors import ConfigurationError
+
+PathLike = Union[str, os.PathLike]
+CHECKPOINT_FILE = "checkpoint.pt"
+
+
+def rng_state(device: torch.device) -> Dict[str, Any]:
+    """This process's random-number generator states (CPU, and the GPU's when on one)."""
+    return {"torch": torch.get_rng_state(),
+            "cuda": torch.cuda.get_rng_state(device) if device.type == "cuda" else None}
+
+
+def restore_rng_state(state: Dict[str, Any], device: torch.device) -> None:
+    torch.set_rng_state(state["torch"])
+    if device.type == "cuda" and state["cuda"] is not None:
+        torch.cuda.set_rng_state(state["cuda"], device)
+
+
+def save_checkpoint(state: Dict[str, Any], path: PathLike) -> None:
+    """Write ``state`` atomically (temporary file, then rename)."""
+    path = os.fspath(path)
+    tmp = f"{path}.tmp-{os.getpid()}"
+    try:
+        torch.save(state, tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def load_checkpoint(path: PathLike) -> Dict[str, Any]:
+    """Read a checkpoint onto the CPU; clear errors when missing or unreadable."""
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise ConfigurationError(f"{path}: no checkpoint to resume from")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises many types for truncated or foreign files
+        raise ConfigurationError(f"{path}: not a readable checkpoint ({type(error).__name__}: {error})") from None
