@@ -174,6 +174,102 @@ def _run_task_predict(args: argparse.Namespace) -> None:
                     device=args.device)
 
 
+# Training flags -> TrainingConfig fields; unset flags keep the options file's or the default value.
+_TRAINING_FLAGS = (
+    ("--batch-size", "batch_size", int, "sentences per batch and process"),
+    ("--max-steps", "max_steps", int, "optimizer steps in total"),
+    ("--optimizer", "optimizer", str, "adagrad (as bilm-tf) or adam"),
+    ("--learning-rate", "learning_rate", float, "peak learning rate"),
+    ("--lr-schedule", "lr_schedule", str, "constant, linear (to 0 at --max-steps) or inverse_sqrt"),
+    ("--warmup-steps", "warmup_steps", int, "linear learning-rate warm-up"),
+    ("--clip-norm", "clip_norm", float, "gradient-norm clip, 0 disables"),
+    ("--dropout", "dropout", float, "dropout on LSTM inputs and the top layer"),
+    ("--n-negative-samples", "n_negative_samples", int, "sampled-softmax negatives; 0 = full softmax"),
+    ("--max-length", "max_length", int, "longer sentences are cut into pieces of this many tokens"),
+    ("--min-count", "min_count", int, "building the vocabulary: keep words seen this often"),
+    ("--max-vocab-size", "max_vocab_size", int, "building the vocabulary: at most this many words (0: all)"),
+    ("--checkpoint-every", "checkpoint_every", int, "steps between checkpoints and exports"),
+    ("--log-every", "log_every", int, "steps between log lines"),
+    ("--seed", "seed", int, "random seed"),
+)
+
+
+def _add_train_parser(subparsers) -> None:
+    from .training.config import TrainingConfig
+
+    p = subparsers.add_parser(
+        "train", parents=[_common()], help="train an ELMo biLM on your text (exports the official format)",
+        description="Train ELMo's bidirectional language model on files with one whitespace-tokenized sentence "
+                    "per line. Writes options.json + weights.hdf5 (the official format), vocab.txt, softmax.hdf5, "
+                    "checkpoint.pt and logs into OUTPUT_DIR. Run under `torchrun --nproc-per-node N` for "
+                    "data-parallel training. See docs/training.md.")
+    p.add_argument("--train-data", nargs="+", required=True, metavar="GLOB",
+                   help="training files (quote globs: 'corpus/*.txt')")
+    p.add_argument("--output-dir", required=True, help="directory for the run's files")
+    p.add_argument("--options", help="an options.json: the architecture, plus optional bilm-tf training keys "
+                                     "(default: a small CPU-sized architecture)")
+    p.add_argument("--vocab", help="vocabulary file (<S>, </S>, <UNK>, then one word per line); default: built "
+                                   "from the training data")
+    p.add_argument("--heldout-data", nargs="+", metavar="GLOB", help="files to report perplexity on at the end")
+    p.add_argument("--resume", action="store_true", help="continue the run in OUTPUT_DIR from its checkpoint")
+    p.add_argument("--device", choices=("cpu", "cuda"), help="default: a GPU when there is one")
+    p.add_argument("--no-bf16", dest="bf16", action="store_const", const=False,
+                   help="train in float32 on GPU too (default: bfloat16 autocast on GPU)")
+    defaults = TrainingConfig()
+    for flag, name, kind, text in _TRAINING_FLAGS:
+        p.add_argument(flag, dest=name, type=kind, help=f"{text} (default {getattr(defaults, name)})")
+    p.set_defaults(func=_run_train)
+
+
+def _run_train(args: argparse.Namespace) -> None:
+    from .options import ElmoOptions
+    from .training import resolve_settings, train
+
+    overrides = {name: getattr(args, name) for _, name, _, _ in _TRAINING_FLAGS if getattr(args, name) is not None}
+    if args.bf16 is not None:
+        overrides["bf16"] = args.bf16
+    options = ElmoOptions.from_file(args.options) if args.options else None
+    options, config = resolve_settings(args.output_dir, options, overrides, resume=args.resume)
+    result = train(args.train_data, args.output_dir, options, config, vocab_file=args.vocab,
+                   heldout_data=args.heldout_data, resume=args.resume, device=args.device)
+    if not result.completed:
+        raise ElmoError(f"stopped at step {result.step}; the checkpoint in {args.output_dir} is saved: "
+                        f"continue with --resume") from KeyboardInterrupt()
+
+
+def _add_evaluate_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "evaluate", parents=[_common()], help="perplexity of a trained biLM on held-out text",
+        description="Per-token perplexity of the forward, backward and average language model on files with "
+                    "one whitespace-tokenized sentence per line (full softmax).")
+    p.add_argument("--options-file", required=True, help="the model's options.json")
+    p.add_argument("--weight-file", required=True, help="the model's weights.hdf5")
+    p.add_argument("--vocab", required=True, help="the vocabulary the model was trained with")
+    p.add_argument("--softmax-file", help="softmax weights (default: softmax.hdf5 beside --weight-file)")
+    p.add_argument("--data", nargs="+", required=True, metavar="GLOB", help="text files to score")
+    p.add_argument("--batch-size", type=int, default=64, help="sentences per batch (default 64)")
+    p.add_argument("--cuda-device", type=int, default=-1, help="GPU index; -1 for CPU (default)")
+    p.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    p.set_defaults(func=_run_evaluate)
+
+
+def _run_evaluate(args: argparse.Namespace) -> None:
+    import json
+
+    from .training import evaluate_files
+
+    if args.batch_size < 1:
+        raise ElmoError(f"--batch-size must be positive, got {args.batch_size}")
+    device = f"cuda:{args.cuda_device}" if args.cuda_device >= 0 else "cpu"
+    result = evaluate_files(args.options_file, args.weight_file, args.vocab, args.data, args.softmax_file,
+                            batch_size=args.batch_size, device=device)
+    if args.json:
+        print(json.dumps(result.to_dict()))
+    else:
+        print(f"perplexity  forward {result.forward:.2f}  backward {result.backward:.2f}  average "
+              f"{result.average:.2f}  ({result.predictions} predictions per direction, {result.sentences} sentences)")
+
+
 def _common() -> argparse.ArgumentParser:
     """Flags every subcommand takes."""
     common = argparse.ArgumentParser(add_help=False)
@@ -186,6 +282,8 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True)
     _add_embed_parser(subparsers)
     _add_task_parser(subparsers)
+    _add_train_parser(subparsers)
+    _add_evaluate_parser(subparsers)
     return parser
 
 
