@@ -5,6 +5,7 @@ Loaded from YAML or JSON and validated at the edge: every error names the key pa
 against the current directory. Switching ELMo on is adding the ``model.embedders.elmo``
 block; nothing else changes. See ``docs/tasks.md`` for every key.
 """
+import copy
 import json
 import os
 from dataclasses import dataclass, field
@@ -279,7 +280,8 @@ def _parse_yaml(text: str, path: str) -> Any:
 
 
 def absolute_paths(config: TaskConfig) -> TaskConfig:
-    """The same config with every file path made absolute (for a portable saved config)."""
+    """A copy of ``config`` with every file path made absolute (for a portable saved config)."""
+    config = copy.deepcopy(config)
     data = config.data
     for source in (data.train, data.validation, data.test):
         if source is not None:

@@ -4,6 +4,7 @@ from typing import Any, Dict, List, Optional, Sequence
 import torch
 from torch import nn
 
+from ...errors import ConfigurationError
 from ..batching import Batch, tensorize
 from ..embedders import TokenEmbedder
 from ..encoder import LstmEncoder
@@ -96,4 +97,5 @@ class TaskModel(nn.Module):
         missing, unexpected = self.load_state_dict(state, strict=False)
         missing = [k for k in missing if not (skip and k.startswith(skip))]
         if missing or unexpected:
-            raise RuntimeError(f"checkpoint does not fit the model: missing {missing}, unexpected {unexpected}")
+            raise ConfigurationError(f"the saved weights do not fit the configured model (missing {missing[:5]}, "
+                                     f"unexpected {unexpected[:5]}); was config.json edited?")
