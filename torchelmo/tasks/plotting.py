@@ -16,6 +16,7 @@ def plot_learning_curves(history: List[Dict[str, float]], metric: str, path: str
         import matplotlib
         matplotlib.use("Agg")
         from matplotlib import pyplot
+        from matplotlib.ticker import MaxNLocator
     except ImportError:
         logger.warning("matplotlib is not installed: no learning-curve plot (pip install 'torchelmo[tasks]')")
         return False
@@ -27,6 +28,8 @@ def plot_learning_curves(history: List[Dict[str, float]], metric: str, path: str
     loss_axes.legend()
     metric_axes.plot(epochs, [h[f"validation_{metric}"] for h in history], marker="o", color="C2")
     metric_axes.set(xlabel="epoch", ylabel=metric, title=f"validation {metric}")
+    for axes in (loss_axes, metric_axes):
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     figure.tight_layout()
     with atomic_file(path, "wb") as f:
         figure.savefig(f, format="png", dpi=100)
