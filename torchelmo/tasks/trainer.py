@@ -20,7 +20,7 @@ from ..errors import ConfigurationError
 from .archive import CONFIG_FILE, CURVE_FILE, METRICS_FILE, WEIGHTS_FILE, build_model, save_vocabularies
 from .batching import bucketed_batches
 from .config import TaskConfig, TrainerConfig, absolute_paths, config_dict
-from .evaluation import prediction_records, resolve_device, run_model, to_device
+from .evaluation import prediction_records, resolve_device, run_model, to_device, write_task_format
 from .files import save_tensors, write_json, write_jsonl
 from .models import TaskModel, model_class
 from .plotting import plot_learning_curves
@@ -38,8 +38,16 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            return next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "")
+    except OSError:
+        return ""
+
+
 def machine_description() -> Dict[str, Any]:
-    return {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
+    return {"platform": platform.platform(), "processor": _cpu_model() or platform.processor() or platform.machine(),
             "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(), "torch": torch.__version__,
             "cuda_device": torch.cuda.get_device_name() if torch.cuda.is_available() else None}
 
@@ -138,6 +146,9 @@ def train(config: TaskConfig, output_dir: str, overwrite: bool = False) -> Dict[
         metrics["test"] = {**model.score(predictions, test_set), "loss": test_loss}
         logger.info("test: %s", metrics["test"])
     write_jsonl(os.path.join(output_dir, "predictions.jsonl"), prediction_records(final_set, predictions))
+    if model.prediction_suffix is not None:
+        write_task_format(os.path.join(output_dir, "predictions" + model.prediction_suffix), model, final_set,
+                          predictions)
     metrics.update({"seed": trainer.seed, "device": device, "parameters": _parameter_counts(model),
                     "instances": {"train": len(train_set), "validation": len(validation_set),
                                   "test": len(test_set) if test_set else 0},
