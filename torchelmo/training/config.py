@@ -25,7 +25,7 @@ IGNORED_KEYS = ("n_epochs", "n_train_tokens", "n_tokens_vocab", "unroll_steps")
 RESUMABLE_CHANGES = ("max_steps", "checkpoint_every", "log_every")
 
 # A small architecture for CPUs: 2 x 512-cell LSTMs with 128-dim projections (256-dim ELMo
-# layers), about 5M parameters without the softmax.
+# layers), 3.0M parameters without the softmax.
 SMALL_ARCHITECTURE: Dict[str, Any] = {
     "char_cnn": {"activation": "relu", "embedding": {"dim": 16},
                  "filters": [[1, 32], [2, 32], [3, 64], [4, 128], [5, 256]],

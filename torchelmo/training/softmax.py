@@ -55,9 +55,10 @@ class Softmax(nn.Module):
         sampled_logits = F.linear(hidden, self.weight[samples], self.bias[samples])
         true_logits = true_logits.float() - log_expected_target
         sampled_logits = sampled_logits.float() - log_expected_sample
-        sampled_logits = sampled_logits.masked_fill(targets.unsqueeze(1) == samples.unsqueeze(0), float("-inf"))
+        sampled_logits.masked_fill_(targets.unsqueeze(1) == samples.unsqueeze(0), float("-inf"))
+        # Column 0 holds each row's true word: one fused log-softmax over (n, 1 + num_samples).
         logits = torch.cat([true_logits.unsqueeze(1), sampled_logits], dim=1)
-        return torch.logsumexp(logits, dim=1) - true_logits
+        return F.cross_entropy(logits, targets.new_zeros(targets.shape), reduction="none")
 
     def loss(self, hidden: torch.Tensor, targets: torch.Tensor, num_samples: int = 0) -> torch.Tensor:
         """Per-token loss ``(n,)``: sampled when ``0 < num_samples < vocab_size`` and in training

@@ -3,7 +3,7 @@ checkpoints, exports, exact resumption and ``torchrun`` data parallelism.
 
 An output directory holds one run::
 
-    train_config.json   settings, architecture and data of the run (written at the start)
+    train_config.json   settings, architecture and data of the run (rewritten at each start)
     vocab.txt           the vocabulary (given or built from the training data)
     checkpoint.pt       the latest checkpoint (every ``checkpoint_every`` steps and at the end)
     options.json, weights.hdf5, softmax.hdf5   the latest export (refreshed with each checkpoint)
@@ -36,7 +36,7 @@ from .config import TrainingConfig, settings_from_options, small_options
 from .corpus import Batch, BatchStream, DataPosition, iter_sentences, resolve_files
 from .distributed import DistributedContext
 from .evaluate import Perplexity, evaluate_perplexity
-from .export import VOCAB_FILE, export_model
+from .export import OPTIONS_FILE, SOFTMAX_FILE, VOCAB_FILE, WEIGHTS_FILE, export_model
 from .model import BidirectionalLM
 from .vocab import Vocabulary, build_vocabulary, count_tokens
 
@@ -57,11 +57,16 @@ class TrainingResult:
 
 
 def _write_json(path: str, data: Any) -> None:
+    """Write ``data`` as JSON atomically."""
     tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=2, sort_keys=True)
-        f.write("\n")
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=2, sort_keys=True)
+            f.write("\n")
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
 
 
 def resolve_settings(output_dir: PathLike, options: Optional[ElmoOptions] = None,
@@ -175,6 +180,10 @@ class Trainer:
             raise ConfigurationError(f"the run in {self.output_dir} was saved by {state['world_size']} process(es); "
                                      f"resume it with the same number (got {self.ctx.world_size})")
         self.config.check_resumable_as(TrainingConfig().updated(**state["config"]))
+        if state["train_files"] != self.train_files:
+            raise ConfigurationError(f"--train-data gives other files than the run in {self.output_dir} was started "
+                                     f"with ({len(state['train_files'])} files from {state['train_files'][0]}); an "
+                                     f"exact continuation needs the same files")
         if state["vocab"] != self.vocab.words:
             raise ConfigurationError(f"{self._path(VOCAB_FILE)} differs from the vocabulary the run was started with")
         self.model.load_state_dict(state["model"])
@@ -204,14 +213,16 @@ class Trainer:
             save_checkpoint({"step": self.step, "tokens_seen": self.tokens_seen, "elapsed": self.elapsed,
                              "world_size": self.ctx.world_size, "model": self.model.state_dict(),
                              "optimizer": self.optimizer.state_dict(), "config": self.config.to_dict(),
-                             "options": self.options.to_dict(), "vocab": self.vocab.words, "ranks": states},
+                             "options": self.options.to_dict(), "vocab": self.vocab.words,
+                             "train_files": self.train_files, "ranks": states},
                             self._path(CHECKPOINT_FILE))
             export_model(self.model, self.vocab, self.config, self.output_dir)
             logger.info("Step %d: checkpoint and export written to %s", self.step, self.output_dir)
         self.saved_step = self.step
 
     # ----------------------------------------------------------------- training
-    def _train_step(self, batch: Batch) -> torch.Tensor:
+    def train_step(self, batch: Batch) -> torch.Tensor:
+        """One optimizer step on ``batch``; returns the (detached) loss."""
         for group in self.optimizer.param_groups:
             group["lr"] = self.config.learning_rate_at(self.step)
         char_ids = batch.char_ids.to(self.ctx.device, non_blocking=True).long()
@@ -228,9 +239,10 @@ class Trainer:
 
     def _log(self, losses: torch.Tensor, steps: int, tokens: int, seconds: float, bar: tqdm) -> float:
         """Average the interval over ranks, log it; returns the mean loss."""
-        totals = self.ctx.sum(torch.stack([losses.double().cpu(), torch.tensor(float(tokens), dtype=torch.float64)]))
-        loss = float(totals[0]) / (steps * self.ctx.world_size)
-        tokens_all = int(totals[1])
+        counts = torch.tensor(float(tokens), dtype=torch.float64, device=losses.device)
+        loss_sum, token_sum = self.ctx.sum(torch.stack([losses.double(), counts])).tolist()  # on the device: NCCL
+        loss = loss_sum / (steps * self.ctx.world_size)
+        tokens_all = int(token_sum)
         self.tokens_seen += tokens_all
         if not math.isfinite(loss):
             raise ElmoError(f"the training loss became {loss} by step {self.step}: training diverged; start again "
@@ -266,7 +278,7 @@ class Trainer:
             window_start = time.perf_counter()
             while self.step < config.max_steps and not stop.requested:
                 batch = next(batches)
-                window_losses += self._train_step(batch)
+                window_losses += self.train_step(batch)
                 self.position = batch.position
                 self.step += 1
                 window_steps += 1
@@ -288,8 +300,7 @@ class Trainer:
             self.save()
         result = TrainingResult(step=self.step, completed=completed, loss=loss)
         if self.ctx.is_main:
-            result.files = {name: self._path(name) for name in ("options.json", "weights.hdf5", VOCAB_FILE,
-                                                                 "softmax.hdf5")}
+            result.files = {name: self._path(name) for name in (OPTIONS_FILE, WEIGHTS_FILE, VOCAB_FILE, SOFTMAX_FILE)}
             if completed and self.heldout_files:
                 result.heldout = self.evaluate_heldout()
         self.ctx.barrier()
@@ -361,10 +372,9 @@ def train(train_data: Union[str, Sequence[str]], output_dir: PathLike, options: 
             package_logger.addHandler(handler)
             if package_logger.getEffectiveLevel() > logging.INFO:
                 package_logger.setLevel(logging.INFO)  # the log file gets the progress lines
-            if not resume:
-                _write_json(os.path.join(output_dir, TRAIN_CONFIG_FILE),
-                            {"training": config.to_dict(), "options": options.to_dict(),
-                             "train_data": train_files, "heldout_data": heldout_files})
+            _write_json(os.path.join(output_dir, TRAIN_CONFIG_FILE),  # on resume: with the changed settings
+                        {"training": config.to_dict(), "options": options.to_dict(),
+                         "train_data": train_files, "heldout_data": heldout_files})
         with logging_redirect_tqdm():
             vocab = _prepare_vocabulary(ctx, train_files, output_dir, config, vocab_file, resume, progress)
             trainer = Trainer(ctx, train_files, output_dir, options, config, vocab, heldout_files, progress)
