@@ -3,14 +3,17 @@
 ``weight`` ``(vocab, dim)`` and ``bias`` ``(vocab,)`` as in bilm-tf. Training may use a
 *sampled* softmax (Jean et al., 2015): each batch draws negatives from a log-uniform
 (Zipfian) distribution over ids, which suits a vocabulary sorted by decreasing frequency,
-and corrects every logit by the log of its expected sample count, so that the loss
-approximates the full softmax's. Evaluation always uses the full softmax.
+and corrects every logit by the log of its expected sample count, so that its gradient
+approximates the full softmax's (its value does not). Evaluation always uses the full softmax.
 """
 import math
+from typing import Optional
 
 import torch
 from torch import nn
 from torch.nn import functional as F
+
+FULL_SOFTMAX_CHUNK_ELEMENTS = 2 ** 24  # logits computed at once by the full softmax
 
 
 def log_uniform_probabilities(ids: torch.Tensor, vocab_size: int) -> torch.Tensor:
@@ -36,9 +39,10 @@ class Softmax(nn.Module):
         self.bias = nn.Parameter(torch.zeros(vocab_size))
         nn.init.normal_(self.weight, std=dim ** -0.5)
 
-    def full_loss(self, hidden: torch.Tensor, targets: torch.Tensor, chunk_size: int = 4096) -> torch.Tensor:
+    def full_loss(self, hidden: torch.Tensor, targets: torch.Tensor, chunk_size: Optional[int] = None) -> torch.Tensor:
         """Negative log-likelihood ``(n,)`` of ``targets`` ``(n,)`` given ``hidden`` ``(n, dim)``,
-        over the whole vocabulary; rows are processed ``chunk_size`` at a time to bound memory."""
+        over the whole vocabulary; ``chunk_size`` rows at a time (default: logits of about 64 MB)."""
+        chunk_size = chunk_size or max(1, FULL_SOFTMAX_CHUNK_ELEMENTS // self.vocab_size)
         losses = [F.cross_entropy(F.linear(h, self.weight, self.bias).float(), t, reduction="none")
                   for h, t in zip(hidden.split(chunk_size), targets.split(chunk_size))]
         return torch.cat(losses) if losses else hidden.new_zeros(0)

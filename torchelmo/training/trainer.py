@@ -386,6 +386,9 @@ def train(train_data: Union[str, Sequence[str]], output_dir: PathLike, options: 
                 logger.info("Data: %d file(s), %.1f MB; held-out: %d file(s)", len(train_files), size / 1e6,
                             len(heldout_files))
                 logger.info("Settings: %s", ", ".join(f"{k}={v}" for k, v in config.to_dict().items()))
+                if 0 < config.n_negative_samples < len(vocab):
+                    logger.info("The training loss and perplexity are the sampled softmax's (%d negatives), not "
+                                "comparable with held-out (full softmax) perplexity", config.n_negative_samples)
             if resume:
                 trainer.restore()
             result = trainer.run()
