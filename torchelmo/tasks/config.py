@@ -82,7 +82,27 @@ class ClassificationReaderConfig:
     lowercase: bool = False
 
 
-ReaderConfig = Union[ConlluReaderConfig, ColumnsReaderConfig, ClassificationReaderConfig]
+@dataclass
+class Conll2012ReaderConfig:
+    """CoNLL-2012 coreference documents: bracketed chains in the last column.
+
+    ``token_column``: the word's column (3 in CoNLL-2012; 1 in OntoGUM's three columns).
+    ``sentences``: take sentence boundaries from a CoNLL-U file of the same words, with
+    ``{name}`` standing for the data file's stem (e.g. GUM's ``dep/{name}.conllu``); made
+    absolute when loaded. ``unmatched_brackets``: ``error``, or ``skip`` (warn and drop).
+    """
+
+    type: str = "conll2012"
+    token_column: int = check(NON_NEGATIVE, default=3)
+    sentences: Optional[str] = None
+    unmatched_brackets: Literal["error", "skip"] = "error"
+
+    def __post_init__(self) -> None:
+        if self.sentences is not None:
+            self.sentences = os.path.abspath(self.sentences)
+
+
+ReaderConfig = Union[ConlluReaderConfig, ColumnsReaderConfig, ClassificationReaderConfig, Conll2012ReaderConfig]
 
 
 @dataclass
@@ -198,8 +218,36 @@ class ParserConfig:
     punctuation: Literal["include", "exclude"] = "include"
 
 
-ModelConfig = Union[ClassifierConfig, TaggerConfig, ParserConfig]
-MODEL_READERS = {"classifier": ("classification",), "tagger": ("conllu", "columns"), "parser": ("conllu",)}
+@dataclass
+class CoreferenceConfig:
+    """End-to-end span-ranking coreference (Lee et al. 2017) over whole documents.
+
+    Documents are embedded and encoded in segments of whole sentences of up to
+    ``segment_tokens`` tokens. Spans of up to ``max_span_width`` tokens inside a sentence
+    are candidate mentions; the best ``spans_per_token`` × tokens by mention score are kept,
+    and each scores its ``max_antecedents`` nearest kept predecessors and a dummy (no
+    antecedent). ``feature_dim``: width and distance embeddings; ``hidden_dim``: the two
+    hidden layers of the mention and pair scorers. ``max_train_sentences``: train on a
+    random window of that many consecutive sentences of each document (unset: all of it);
+    evaluation always reads whole documents.
+    """
+
+    embedders: EmbeddersConfig
+    type: str = "coreference"
+    encoder: LstmEncoderConfig = field(default_factory=LstmEncoderConfig)
+    dropout: float = check(PROBABILITY, default=0.5)
+    max_span_width: int = check(POSITIVE, default=10)
+    spans_per_token: float = check(POSITIVE, default=0.4)
+    max_antecedents: int = check(POSITIVE, default=50)
+    feature_dim: int = check(POSITIVE, default=20)
+    hidden_dim: int = check(POSITIVE, default=150)
+    segment_tokens: int = check(POSITIVE, default=64)
+    max_train_sentences: Optional[int] = check(POSITIVE, default=None)
+
+
+ModelConfig = Union[ClassifierConfig, TaggerConfig, ParserConfig, CoreferenceConfig]
+MODEL_READERS = {"classifier": ("classification",), "tagger": ("conllu", "columns"), "parser": ("conllu",),
+                 "coreference": ("conll2012",)}
 
 
 # ---------------------------------------------------------------- trainer

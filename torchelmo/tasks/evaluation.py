@@ -12,7 +12,7 @@ from ..sentences import open_sentence_file
 from .archive import load_archive
 from .batching import Batch, bucketed_batches
 from .config import SourceConfig
-from .files import write_jsonl
+from .files import atomic_file, write_jsonl
 from .instance import Instance
 from .models import TaskModel
 from .models.base import Prediction
@@ -78,7 +78,9 @@ def evaluate_archive(folder: str, data: str, split_file: Optional[str] = None, s
 
 def predict_archive(folder: str, input_path: str, output_path: Optional[str] = None, text: bool = False,
                     batch_size: int = 64, device: str = "cpu") -> int:
-    """Write one JSON line per sentence of ``input_path`` to ``output_path`` (stdout if None).
+    """Write one JSON line per sentence of ``input_path`` to ``output_path`` (stdout if None);
+    an ``output_path`` ending in the model's ``prediction_suffix`` (e.g. ``.conll``) gets the
+    task's own format instead.
 
     ``text``: the input holds one whitespace-tokenized sentence per line ('-' for stdin);
     otherwise it is read like the training data. Returns the number of sentences.
@@ -94,10 +96,20 @@ def predict_archive(folder: str, input_path: str, output_path: Optional[str] = N
     if output_path is None:
         for record in records:
             sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+    elif model.prediction_suffix is not None and output_path.endswith(model.prediction_suffix):
+        write_task_format(output_path, model, instances, predictions)
     else:
         write_jsonl(output_path, records)
         logger.info("Wrote %d predictions to %s", len(records), output_path)
     return len(records)
+
+
+def write_task_format(path: str, model: TaskModel, instances: Sequence[Instance],
+                      predictions: Sequence[Prediction]) -> None:
+    """Write ``predictions`` to ``path`` in the model's own format (see ``prediction_suffix``)."""
+    with atomic_file(path) as f:
+        f.write(model.format_predictions(instances, predictions))
+    logger.info("Wrote %d predictions to %s", len(predictions), path)
 
 
 def _text_instances(path: str) -> List[Instance]:

@@ -1,5 +1,5 @@
 """What every task model shares: embedders -> dropout -> encoder (+ output-side ELMo)."""
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import torch
 from torch import nn
@@ -29,6 +29,7 @@ class TaskModel(nn.Module):
 
     main_metric = "accuracy"
     sentence_label = False
+    prediction_suffix: Optional[str] = None  # file suffix of the task's own prediction format (``.conll``)
 
     def __init__(self, config, vocabularies: Dict[str, Vocabulary], extra_input_dim: int = 0) -> None:
         super().__init__()
@@ -47,7 +48,7 @@ class TaskModel(nn.Module):
     @classmethod
     def build_vocabularies(cls, config, instances: Sequence[Instance]) -> Dict[str, Vocabulary]:
         """``labels`` from the training instances; ``words`` when the model has word vectors."""
-        vocabularies = {"labels": Vocabulary.of_labels(l for x in instances for l in cls.labels_of(x))}
+        vocabularies = {"labels": Vocabulary.of_labels(l for x in instances for l in cls.labels_of(x) or ())}
         words = config.embedders.words
         if words is not None:
             tokens = (t.lower() if words.lowercase else t for x in instances for t in x.tokens)
@@ -67,13 +68,20 @@ class TaskModel(nn.Module):
     def encode(self, batch: Batch, extra: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Contextual token vectors ``(batch, time, encoded_dim)``; ``extra``
         ``(batch, time, extra_input_dim)`` joins the embeddings."""
+        return self.embed_and_encode(batch, extra)[1]
+
+    def embed_and_encode(self, batch: Batch, extra: Optional[torch.Tensor] = None
+                         ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """The embeddings after dropout ``(batch, time, input_dim + extra_input_dim)`` and
+        the contextual vectors :meth:`encode` gives, for models that use both."""
         embedded, output_side = self.embedder(batch)
         if extra is not None:
             embedded = torch.cat([embedded, extra], dim=-1)
-        encoded = self.encoder(self.dropout(embedded), batch["mask"])
+        embedded = self.dropout(embedded)
+        encoded = self.encoder(embedded, batch["mask"])
         if output_side is not None:
             encoded = torch.cat([encoded, output_side], dim=-1)
-        return self.dropout(encoded)
+        return embedded, self.dropout(encoded)
 
     def forward(self, batch: Batch) -> Dict[str, torch.Tensor]:
         raise NotImplementedError
@@ -84,6 +92,10 @@ class TaskModel(nn.Module):
 
     def score(self, predictions: Sequence[Prediction], instances: Sequence[Instance]) -> Dict[str, float]:
         """Metrics of ``predictions`` against the gold annotations of ``instances``."""
+        raise NotImplementedError
+
+    def format_predictions(self, instances: Sequence[Instance], predictions: Sequence[Prediction]) -> str:
+        """``predictions`` as text in the task's own format (models with a ``prediction_suffix``)."""
         raise NotImplementedError
 
     def checkpoint_state(self) -> Dict[str, torch.Tensor]:
