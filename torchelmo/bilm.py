@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from .char_encoder import CharacterEncoder
-from .characters import BOS_TOKEN, EOS_TOKEN, batch_to_ids
+from .characters import BOS_TOKEN, EOS_TOKEN
 from .lstm import ElmoLstm
 from .options import ElmoOptions
 from .sentence_boundaries import add_sentence_boundaries, remove_sentence_boundaries
@@ -60,17 +60,13 @@ class ElmoBiLm(nn.Module):
         """Forget the LSTM state carried over from previous batches."""
         self.lstm.reset_states()
 
-    def cache_vocabulary(self, tokens: Sequence[str], batch_size: int = 1024) -> None:
+    def cache_vocabulary(self, tokens: Sequence[str]) -> None:
         """Precompute the token layer for ``tokens`` so ``word_inputs`` can index into it.
 
         Index 0 of ``tokens`` is the padding entry (word id 0 marks padding).
         """
         with torch.no_grad():
-            ids = batch_to_ids([[t] for t in [BOS_TOKEN, EOS_TOKEN, *tokens]])[:, 0]
-            ids = ids.to(self.char_encoder.bos_ids.device)
-            table = torch.cat([self.char_encoder.embed_tokens(ids[i:i + batch_size])
-                               for i in range(0, len(ids), batch_size)])
-        self.word_embedding = table
+            self.word_embedding = self.char_encoder.embed_words([BOS_TOKEN, EOS_TOKEN, *tokens])
 
     def _token_layer(self, char_ids: torch.Tensor, word_ids: Optional[torch.Tensor]):
         table = self.word_embedding

@@ -1,11 +1,17 @@
 """The context-insensitive token layer: characters -> CNN -> highway -> projection."""
+from typing import Sequence
+
 import torch
 from torch import nn
 
-from .characters import BOS_CHAR_IDS, EOS_CHAR_IDS
+from .characters import BOS_CHAR_IDS, EOS_CHAR_IDS, MAX_WORD_LENGTH, batch_to_ids
 from .highway import Highway
 from .options import CharCNNOptions
 from .sentence_boundaries import add_sentence_boundaries
+
+# Tokens per CNN call: bounds the convolutions' memory (about 180 KB per token for the
+# original model's 1024 filters of width 7).
+CNN_CHUNK_TOKENS = 1024
 
 
 class CharacterEncoder(nn.Module):
@@ -13,7 +19,7 @@ class CharacterEncoder(nn.Module):
 
     Input ``(batch, timesteps, 50)`` character ids (0 = padding token); output a dict with
     ``token_embedding`` ``(batch, timesteps + 2, projection_dim)`` and ``mask``
-    ``(batch, timesteps + 2)`` (bool).
+    ``(batch, timesteps + 2)`` (bool). Each distinct token of a batch is embedded once.
     """
 
     def __init__(self, options: CharCNNOptions, projection_dim: int) -> None:
@@ -39,9 +45,21 @@ class CharacterEncoder(nn.Module):
         features = [self.activation(conv(x).max(dim=-1).values) for conv in self.convolutions]
         return self.projection(self.highway(torch.cat(features, dim=-1)))
 
+    def embed_distinct(self, char_ids: torch.Tensor) -> torch.Tensor:
+        """As :meth:`embed_tokens`, computing each distinct row once, in chunks."""
+        distinct, inverse = torch.unique(char_ids, dim=0, return_inverse=True)
+        vectors = [self.embed_tokens(distinct[i:i + CNN_CHUNK_TOKENS])
+                   for i in range(0, distinct.size(0), CNN_CHUNK_TOKENS)]
+        return torch.cat(vectors)[inverse]
+
+    def embed_words(self, words: Sequence[str]) -> torch.Tensor:
+        """Token strings (``<S>``/``</S>`` allowed) -> ``(len(words), projection_dim)``."""
+        char_ids = batch_to_ids([[w] for w in words]).reshape(len(words), MAX_WORD_LENGTH)
+        return self.embed_distinct(char_ids.to(self.bos_ids.device))
+
     def forward(self, char_ids: torch.Tensor) -> dict:
         mask = (char_ids > 0).any(dim=-1)
         with_boundaries, mask = add_sentence_boundaries(char_ids, mask, self.bos_ids, self.eos_ids)
         batch, timesteps, width = with_boundaries.shape
-        embedding = self.embed_tokens(with_boundaries.reshape(-1, width))
+        embedding = self.embed_distinct(with_boundaries.reshape(-1, width))
         return {"token_embedding": embedding.view(batch, timesteps, -1), "mask": mask}

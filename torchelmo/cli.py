@@ -10,6 +10,7 @@ import sys
 from typing import Callable, List, Optional, Tuple
 
 from .errors import ElmoError
+from .gemm import PRECISIONS
 from .sentences import BLANK_LINES, DEFAULT_MAX_SENTENCE_LENGTH, ENCODING_ERRORS
 
 logger = logging.getLogger("torchelmo")
@@ -52,6 +53,11 @@ def _add_embed_parser(subparsers) -> None:
                         f"(default {DEFAULT_MAX_SENTENCE_LENGTH}; 0 = no limit)")
     p.add_argument("--checkpoint-every", type=int, default=20,
                    help="batches between resumable checkpoints (default 20)")
+    p.add_argument("--precision", choices=PRECISIONS, default="fp32",
+                   help="the LSTM's matrix products: fp32 (default, exact), bf16, or int8 (dynamic "
+                        "quantization, CPU); the reduced ones are faster but deviate (docs/speed.md)")
+    p.add_argument("--compile", action="store_true",
+                   help="fuse the LSTM cell update with torch.compile (needs a C++ compiler)")
     p.set_defaults(func=_run_embed)
 
 
@@ -95,7 +101,8 @@ def _run_embed(args: argparse.Namespace) -> None:
                              use_sentence_keys=args.use_sentence_keys, checkpoint_every=args.checkpoint_every)
     source = open_sentence_file(args.input_file, policy)
     try:
-        embedder = ElmoEmbedder(args.options_file, args.weight_file, cuda_device=cuda_device, model=args.model)
+        embedder = ElmoEmbedder(args.options_file, args.weight_file, cuda_device=cuda_device, model=args.model,
+                                precision=args.precision, compile=args.compile)
         try:
             run_embedding_job(embedder, source, output, settings, resume=args.resume, rank=rank,
                               world_size=world_size, barrier=barrier)

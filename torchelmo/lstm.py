@@ -2,20 +2,30 @@
 
 Both directions run in one loop. The backward direction sees every sentence reversed
 *within its own length*, so at step ``t`` both directions work on the same rows: those of
-the length-sorted batch whose sentence is longer than ``t``. Per step there is one batched
-GEMM for the recurrence (``(2, rows, proj) x (2, proj, 4 * cell)``); the input projections
-of all timesteps are computed up front in one GEMM per layer. Padding is never computed.
+the length-sorted batch whose sentence is longer than ``t``. Padding is never computed.
+The input projections of many timesteps are computed together in one GEMM per direction;
+per step there remain the recurrent GEMM (``(rows, proj) x (proj, 4 * cell)``), the cell
+update and the output projection. Without autograd these run through oneDNN
+(:mod:`torchelmo.gemm`) with the cell update in place; with autograd, through batched torch
+ops. :meth:`ElmoLstm.forward_streams` runs consecutive stateful batches row by row as
+streams (see :mod:`torchelmo.row_streams`).
 
 Gate order inside the weights is PyTorch's (input, forget, cell, output); ``weights.py``
 converts from TensorFlow's (input, cell, forget, output) and folds in the forget bias.
 """
 from dataclasses import dataclass
-from typing import List, Optional, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple, Union
 
 import torch
 from torch import nn
 
+from .gemm import InferenceLinear, check_precision
 from .options import LSTMOptions
+
+# Input projections are precomputed for as many timesteps as fit in this many floats (64 MB),
+PROJECTION_CHUNK_ELEMENTS = 16 * 2 ** 20
+# and for a table of distinct tokens (TokenTable) when its projections fit in this many (256 MB).
+TABLE_PROJECTION_ELEMENTS = 64 * 2 ** 20
 
 
 @dataclass
@@ -49,16 +59,127 @@ class LstmState:
                          torch.cat([new.memory.detach(), self.memory[:, :, new.rows:]], dim=2))
 
 
-def reverse_within_lengths(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-    """Reverse each row of ``x`` ``(batch, time, ...)`` over its first ``lengths[b]`` steps.
+@dataclass
+class TokenTable:
+    """A layer input given as distinct vectors: slot ``(direction, row, t)`` holds
+    ``vectors[index[direction, row, t]]``. ``vectors`` ``(n, input)``, ``index``
+    ``(2, rows, time)``. Lets the first layer project each distinct token once."""
 
-    Padding positions stay where they are, so applying it twice gives ``x`` back.
+    vectors: torch.Tensor
+    index: torch.Tensor
+
+
+def segment_reversal(segments: Sequence[Sequence[int]], time: int) -> torch.Tensor:
+    """A ``(rows, time)`` gather index that mirrors every segment of every row.
+
+    Row ``r`` holds segments of lengths ``segments[r]`` back to back from slot 0; slot ``t`` of
+    a segment ``[s, e)`` maps to ``s + e - 1 - t``, slots past the last segment to themselves.
+    Applying it twice is the identity.
     """
-    time = torch.arange(x.size(1), device=x.device).unsqueeze(0)
-    lengths = lengths.unsqueeze(1)
-    index = torch.where(time < lengths, lengths - 1 - time, time)
-    index = index.view(*index.shape, *([1] * (x.dim() - 2))).expand_as(x)
+    index = torch.arange(time).repeat(len(segments), 1)
+    for row, lengths in enumerate(segments):
+        start = 0
+        for n in lengths:
+            index[row, start:start + n] = torch.arange(start + n - 1, start - 1, -1)
+            start += n
+    return index
+
+
+def reverse_segments(x: torch.Tensor, reversal: torch.Tensor) -> torch.Tensor:
+    """``x`` ``(rows, time, ...)`` with each segment mirrored by ``reversal`` ``(rows, time)``."""
+    index = reversal.view(*reversal.shape, *([1] * (x.dim() - 2))).expand_as(x)
     return x.gather(1, index)
+
+
+def tanh_(x: torch.Tensor) -> torch.Tensor:
+    """In-place ``tanh(x) = 2 * sigmoid(2x) - 1``: within 3e-7 of ``torch.tanh`` and several
+    times faster on CPUs where torch's vectorized tanh is slow (the cell update's hot spot)."""
+    return x.mul_(2.0).sigmoid_().mul_(2.0).sub_(1.0)
+
+
+def lstm_cell(gates: torch.Tensor, memory: torch.Tensor, cell_clip: Optional[float],
+              inplace: bool = False) -> Tuple[torch.Tensor, torch.Tensor]:
+    """The LSTM cell update after the gate GEMMs.
+
+    ``gates`` ``(..., 4 * cell)`` pre-activations in the order (input, forget, cell, output),
+    ``memory`` ``(..., cell)``. Returns the new memory and ``output_gate * tanh(memory)``
+    (the projection's input). ``inplace`` overwrites ``gates`` and ``memory`` (inference).
+    """
+    cell = memory.size(-1)
+    if inplace:
+        gates[..., :2 * cell].sigmoid_()
+        gates[..., 3 * cell:].sigmoid_()
+        input_gate, forget_gate, cell_input, output_gate = gates.chunk(4, dim=-1)
+        memory = memory.mul_(forget_gate).addcmul_(input_gate, tanh_(cell_input))
+        if cell_clip:
+            memory.clamp_(-cell_clip, cell_clip)
+        return memory, output_gate.mul_(tanh_(memory.clone()))
+    input_gate, forget_gate, cell_input, output_gate = gates.chunk(4, dim=-1)
+    memory = torch.sigmoid(input_gate) * torch.tanh(cell_input) + torch.sigmoid(forget_gate) * memory
+    if cell_clip:
+        memory = memory.clamp(-cell_clip, cell_clip)
+    return memory, torch.sigmoid(output_gate) * torch.tanh(memory)
+
+
+class _TrainingRecurrence:
+    """Both directions batched with torch ops (autograd-safe): ``(2, ...)`` tensors."""
+
+    def __init__(self, layer: "BiLstmLayer") -> None:
+        self.layer = layer
+        self.state_weight = layer.state_weight.transpose(1, 2)
+        self.projection = layer.projection.transpose(1, 2)
+
+    def project(self, x: torch.Tensor) -> torch.Tensor:
+        """``x`` ``(2, ..., input)`` -> ``(2, ..., 4 * cell)``, bias added."""
+        layer = self.layer
+        out = torch.baddbmm(layer.bias.unsqueeze(1), x.flatten(1, -2), layer.input_weight.transpose(1, 2))
+        return out.view(*x.shape[:-1], -1)
+
+    @staticmethod
+    def select(table: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+        """Rows ``index`` ``(2, ...)`` of a projected ``table`` ``(2, n, 4 * cell)``."""
+        return torch.stack([t[i] for t, i in zip(table, index)])
+
+    def step(self, projected: torch.Tensor, i: int, hidden: torch.Tensor,
+             memory: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """One timestep for the ``rows = hidden.size(1)`` active rows: new hidden and memory."""
+        gates = torch.baddbmm(projected[:, i, :hidden.size(1)], hidden, self.state_weight)
+        memory, activated = lstm_cell(gates, memory, self.layer.cell_clip)
+        hidden = torch.bmm(activated, self.projection)
+        if self.layer.proj_clip:
+            hidden = hidden.clamp(-self.layer.proj_clip, self.layer.proj_clip)
+        return hidden, memory
+
+
+class _InferenceRecurrence:
+    """Per-direction :class:`~torchelmo.gemm.InferenceLinear` products, state updated in place."""
+
+    def __init__(self, layer: "BiLstmLayer", kernels: List[Tuple[InferenceLinear, ...]]) -> None:
+        self.layer = layer
+        self.kernels = kernels  # per direction: (input, state, projection)
+
+    def project(self, x: torch.Tensor) -> List[torch.Tensor]:
+        """``x`` ``(2, ..., input)`` -> per direction ``(..., 4 * cell)``, bias added."""
+        return [k[0](x[d].reshape(-1, x.size(-1))).view(*x.shape[1:-1], -1) for d, k in enumerate(self.kernels)]
+
+    @staticmethod
+    def select(table: List[torch.Tensor], index: torch.Tensor) -> List[torch.Tensor]:
+        """Rows ``index`` ``(2, ...)`` of per-direction projected tables ``(n, 4 * cell)``."""
+        return [t[i] for t, i in zip(table, index)]
+
+    def step(self, projected: List[torch.Tensor], i: int, hidden: torch.Tensor,
+             memory: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """As :meth:`_TrainingRecurrence.step`, writing into ``hidden`` and ``memory``."""
+        layer, rows = self.layer, hidden.size(1)
+        for d, (_, state_kernel, projection_kernel) in enumerate(self.kernels):
+            gates = state_kernel(hidden[d], add=projected[d][i, :rows])
+            if layer.compiled_cell is None:
+                _, activated = lstm_cell(gates, memory[d], layer.cell_clip, inplace=True)
+            else:
+                memory[d], activated = layer.compiled_cell(gates, memory[d], layer.cell_clip)
+            out = projection_kernel(activated)
+            hidden[d] = out.clamp_(-layer.proj_clip, layer.proj_clip) if layer.proj_clip else out
+        return hidden, memory
 
 
 class BiLstmLayer(nn.Module):
@@ -79,6 +200,9 @@ class BiLstmLayer(nn.Module):
         self.state_weight = nn.Parameter(torch.empty(2, 4 * cell_dim, projection_dim))
         self.bias = nn.Parameter(torch.zeros(2, 4 * cell_dim))
         self.projection = nn.Parameter(torch.empty(2, projection_dim, cell_dim))
+        self.precision = "fp32"
+        self._converted: Optional[List[Tuple[InferenceLinear, ...]]] = None
+        self.compiled_cell: Optional[Callable] = None
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -90,39 +214,70 @@ class BiLstmLayer(nn.Module):
             self.bias.zero_()
             self.bias[:, self.cell_dim:2 * self.cell_dim] = 1.0
 
-    def forward(self, inputs: torch.Tensor, batch_sizes: List[int], hidden: torch.Tensor,
+    def configure_inference(self, precision: str = "fp32", compile: bool = False) -> None:
+        """Inference matrix products in ``"fp32"`` (default), ``"bf16"`` or ``"int8"``, and
+        the cell update through ``torch.compile`` (fused by inductor) or eagerly in place.
+
+        bf16/int8 copies of the weights are made on the next inference call; call this again
+        after changing the weights.
+        """
+        self.precision = check_precision(precision)
+        self._converted = None
+        self.compiled_cell = torch.compile(lstm_cell, dynamic=True) if compile else None
+
+    def _inference_kernels(self) -> List[Tuple[InferenceLinear, ...]]:
+        """Per direction: (input + bias, state, projection) products."""
+        if self._converted is not None:
+            return self._converted
+        kernels = [(InferenceLinear(self.input_weight[d], self.bias[d], self.precision),
+                    InferenceLinear(self.state_weight[d], None, self.precision),
+                    InferenceLinear(self.projection[d], None, self.precision)) for d in range(2)]
+        if self.precision != "fp32":  # fp32 kernels only reference the parameters
+            self._converted = kernels
+        return kernels
+
+    def forward(self, inputs: Union[torch.Tensor, TokenTable], batch_sizes: List[int], hidden: torch.Tensor,
                 memory: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Run both directions over a length-sorted batch.
 
-        ``inputs`` ``(2, batch, time, input)`` (direction 1 already reversed within lengths),
-        ``batch_sizes[t]`` rows are active at step ``t`` (non-increasing), ``hidden``
-        ``(2, batch, proj)`` and ``memory`` ``(2, batch, cell)`` initial states. Returns outputs
-        ``(2, batch, time, proj)`` (zeros at padding) and the final hidden and memory states,
-        taken for each row after its last step.
+        ``inputs`` ``(2, batch, time, input)`` (direction 1 already reversed within lengths)
+        or a :class:`TokenTable` of them, ``batch_sizes[t]`` rows are active at step ``t``
+        (non-increasing), ``hidden`` ``(2, batch, proj)`` and ``memory`` ``(2, batch, cell)``
+        initial states. Returns outputs ``(2, batch, time, proj)`` (zeros at padding) and the
+        final hidden and memory states, taken for each row after its last step.
+
+        Without autograd the products run through :class:`~torchelmo.gemm.InferenceLinear`
+        (oneDNN on the CPU) and the cell update works in place. Input projections are computed
+        a chunk of timesteps at a time, in one GEMM per direction (for a table, once per row
+        of the table).
         """
-        cell = self.cell_dim
-        # One GEMM for all timesteps' input projections, bias folded in: (2, batch, time, 4*cell).
-        projected = torch.baddbmm(self.bias.unsqueeze(1), inputs.flatten(1, 2),
-                                  self.input_weight.transpose(1, 2)).view(*inputs.shape[:3], 4 * cell)
-        state_weight = self.state_weight.transpose(1, 2)
-        projection = self.projection.transpose(1, 2)
-        outputs = inputs.new_zeros(*inputs.shape[:3], self.projection_dim)
+        if torch.is_grad_enabled() and any(p.requires_grad for p in self.parameters()):
+            recurrence = _TrainingRecurrence(self)
+        else:
+            recurrence = _InferenceRecurrence(self, self._inference_kernels())
+            hidden, memory = hidden.clone(), memory.clone()
+        if isinstance(inputs, TokenTable):
+            table = recurrence.project(inputs.vectors.expand(2, *inputs.vectors.shape))
+            batch, time = inputs.index.shape[1:]
+        else:
+            batch, time = inputs.shape[1:3]
+        outputs = hidden.new_zeros(2, batch, time, self.projection_dim)
         finished_hidden, finished_memory = [], []
-        for t, rows in enumerate(batch_sizes):
-            if rows < hidden.size(1):  # rows past `rows` have ended: keep their final state
-                finished_hidden.append(hidden[:, rows:])
-                finished_memory.append(memory[:, rows:])
-                hidden, memory = hidden[:, :rows], memory[:, :rows]
-            gates = torch.baddbmm(projected[:, :rows, t], hidden, state_weight)
-            input_gate, forget_gate, cell_input, output_gate = gates.chunk(4, dim=-1)
-            memory = (torch.sigmoid(input_gate) * torch.tanh(cell_input)
-                      + torch.sigmoid(forget_gate) * memory)
-            if self.cell_clip:
-                memory = memory.clamp(-self.cell_clip, self.cell_clip)
-            hidden = torch.bmm(torch.sigmoid(output_gate) * torch.tanh(memory), projection)
-            if self.proj_clip:
-                hidden = hidden.clamp(-self.proj_clip, self.proj_clip)
-            outputs[:, :rows, t] = hidden
+        chunk = max(1, PROJECTION_CHUNK_ELEMENTS // (2 * 4 * self.cell_dim * max(1, batch_sizes[0])))
+        for start in range(0, len(batch_sizes), chunk):
+            steps = batch_sizes[start:start + chunk]
+            window = (slice(None), slice(0, steps[0]), slice(start, start + len(steps)))
+            if isinstance(inputs, TokenTable):
+                projected = recurrence.select(table, inputs.index[window].transpose(1, 2))
+            else:
+                projected = recurrence.project(inputs[window].transpose(1, 2))  # (2, steps, rows, 4 * cell)
+            for i, rows in enumerate(steps):
+                if rows < hidden.size(1):  # rows past `rows` have ended: keep their final state
+                    finished_hidden.append(hidden[:, rows:])
+                    finished_memory.append(memory[:, rows:])
+                    hidden, memory = hidden[:, :rows], memory[:, :rows]
+                hidden, memory = recurrence.step(projected, i, hidden, memory)
+                outputs[:, :rows, start + i] = hidden
         finished_hidden.append(hidden)
         finished_memory.append(memory)
         return (outputs, torch.cat(finished_hidden[::-1], dim=1),
@@ -167,15 +322,41 @@ class ElmoLstm(nn.Module):
         Returns ``(num_layers, batch, time, 2 * projection_dim)``: forward and backward
         outputs concatenated, zeros at padding.
         """
-        batch_size, time = mask.shape
-        lengths = mask.long().sum(dim=1)
+        return self.forward_streams(inputs, [[n] for n in mask.long().sum(dim=1).tolist()])
+
+    def forward_streams(self, inputs: torch.Tensor, segments: Sequence[Sequence[int]],
+                        index: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Several consecutive batches at once, each batch row run as one stream.
+
+        Row ``r`` of ``inputs`` ``(rows, time, input)`` holds, back to back from slot 0, the
+        sentences that row ``r`` of consecutive batches holds, of lengths ``segments[r]``
+        (a batch smaller than ``rows`` has no sentence in its missing rows). The result equals
+        calling :meth:`forward` batch after batch, because a row's state only ever passes to
+        the same row of the next batch; but no row waits for its batch's longest sentence.
+        The backward direction reads each sentence from its end. With ``index``
+        ``(rows, time)``, ``inputs`` ``(n, input)`` are distinct vectors and slot ``(r, t)``
+        holds ``inputs[index[r, t]]``: the first layer then projects each of them once.
+        Returns ``(num_layers, rows, time, 2 * projection_dim)``, zeros past each row's end.
+        """
+        rows = len(segments)
+        time = inputs.size(1) if index is None else index.size(1)
+        lengths = torch.tensor([sum(s) for s in segments], dtype=torch.long)
         sorted_lengths, order = lengths.sort(descending=True)
-        restore = order.argsort()
-        steps = torch.arange(int(sorted_lengths[0]), device=lengths.device)
+        steps = torch.arange(int(sorted_lengths[0]) if rows else 0)
         batch_sizes = (sorted_lengths.unsqueeze(0) > steps.unsqueeze(1)).sum(dim=1).tolist()
-        x = inputs.index_select(0, order)
-        x = torch.stack([x, reverse_within_lengths(x, sorted_lengths)])  # (2, batch, time, input)
-        state = self._initial_state(batch_size, inputs)
+        reversal = segment_reversal([segments[r] for r in order.tolist()], time).to(inputs.device)
+        order = order.to(inputs.device)
+        restore = order.argsort()
+        if index is not None and (self.dropout and self.training or
+                                  2 * 4 * self.options.dim * inputs.size(0) > TABLE_PROJECTION_ELEMENTS):
+            inputs, index = inputs[index], None  # per-slot vectors after all
+        if index is None:
+            x = inputs.index_select(0, order)
+            x = torch.stack([x, reverse_segments(x, reversal)])  # (2, rows, time, input)
+        else:
+            sorted_index = index.index_select(0, order)
+            x = TokenTable(inputs, torch.stack([sorted_index, sorted_index.gather(1, reversal)]))
+        state = self._initial_state(rows, inputs)
         hidden = state.hidden.index_select(2, order)
         memory = state.memory.index_select(2, order)
 
@@ -197,8 +378,6 @@ class ElmoLstm(nn.Module):
             self.state = self.state.merged_with(new_state) if self.state is not None else \
                 LstmState(new_state.hidden.detach(), new_state.memory.detach())
 
-        stacked = torch.stack(layer_outputs)  # (layers, 2, batch, time, proj)
-        forward_out = stacked[:, 0]
-        backward_out = torch.stack([reverse_within_lengths(o, sorted_lengths) for o in stacked[:, 1]])
-        both = torch.cat([forward_out, backward_out], dim=-1).index_select(1, restore)
-        return both
+        stacked = torch.stack(layer_outputs)  # (layers, 2, rows, time, proj)
+        backward_out = torch.stack([reverse_segments(o, reversal) for o in stacked[:, 1]])
+        return torch.cat([stacked[:, 0], backward_out], dim=-1).index_select(1, restore)

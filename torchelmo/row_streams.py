@@ -1,0 +1,101 @@
+"""Consecutive batches of sentences embedded as per-row streams ("continuous batching").
+
+Stateful ELMo (AllenNLP's behaviour) starts row ``r`` of each batch from the state row ``r``
+ended with in the previous batch, so row ``r`` of consecutive batches forms one chain of
+sentences, independent of every other row. Running each chain as one stream, where a row
+moves on to its next sentence as soon as its current one ends, gives exactly the vectors of
+batch-after-batch embedding while no row idles until its batch's longest sentence is done.
+Stateless embedding has no chains: every sentence gets its own row, and rows sorted by
+length shrink slowly.
+
+The token layer is context-free, so each distinct token string is embedded once.
+"""
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import torch
+
+from .bilm import ElmoBiLm
+from .characters import BOS_TOKEN, EOS_TOKEN
+
+Sentence = Sequence[str]
+
+
+@dataclass
+class StreamLayout:
+    """Where the sentences of consecutive batches sit in the streams.
+
+    ``segments[r]``: lengths (tokens + 2 for ``<S>``/``</S>``) of row ``r``'s sentences, in
+    order; ``places[i][k]``: ``(row, first slot)`` of sentence ``k`` of batch ``i``, or None
+    for a batch that is not run (all its sentences empty, as :meth:`ElmoEmbedder.embed_batch`).
+    """
+
+    segments: List[List[int]]
+    places: List[List[Optional[Tuple[int, int]]]]
+
+    @classmethod
+    def for_batches(cls, batches: Sequence[Sequence[Sentence]], stateful: bool) -> "StreamLayout":
+        """Stateful: sentence ``k`` of every batch goes to row ``k``; else one row each."""
+        segments: List[List[int]] = []
+        places: List[List[Optional[Tuple[int, int]]]] = []
+        for batch in batches:
+            if all(len(sentence) == 0 for sentence in batch):
+                places.append([None] * len(batch))
+                continue
+            batch_places = []
+            for k, sentence in enumerate(batch):
+                row = k if stateful else len(segments)
+                if row == len(segments):
+                    segments.append([])
+                batch_places.append((row, sum(segments[row])))
+                segments[row].append(len(sentence) + 2)
+            places.append(batch_places)
+        return cls(segments, places)
+
+    @property
+    def time(self) -> int:
+        return max((sum(s) for s in self.segments), default=0)
+
+
+def _stream_tokens(batches: Sequence[Sequence[Sentence]], layout: StreamLayout
+                   ) -> Tuple[List[str], torch.Tensor]:
+    """The distinct token strings and, per stream slot, the index of its token
+    ``(rows, time)`` (``len(words)`` at slots past a row's end)."""
+    vocabulary: Dict[str, int] = {}
+    slots = []
+    for batch, batch_places in zip(batches, layout.places):
+        for sentence, place in zip(batch, batch_places):
+            if place is not None:
+                ids = [vocabulary.setdefault(w, len(vocabulary)) for w in (BOS_TOKEN, *sentence, EOS_TOKEN)]
+                slots.append((place, ids))
+    index = torch.full((len(layout.segments), layout.time), len(vocabulary), dtype=torch.long)
+    for (row, start), ids in slots:
+        index[row, start:start + len(ids)] = torch.tensor(ids)
+    return list(vocabulary), index
+
+
+def embed_batches(bilm: ElmoBiLm, batches: Sequence[Sequence[Sentence]]) -> List[List[torch.Tensor]]:
+    """Each batch's sentences -> ``(num_layers, tokens, output_dim)`` float tensors (on the CPU).
+
+    Equal to running the batches one after another through ``bilm`` (carrying LSTM state
+    between them when it is stateful); an empty sentence gives ``(num_layers, 0, dim)``.
+    """
+    layout = StreamLayout.for_batches(batches, bilm.lstm.stateful)
+    empty = torch.zeros(bilm.num_layers, 0, bilm.output_dim)
+    if not layout.segments:
+        return [[empty.clone() for _ in batch] for batch in batches]
+    words, index = _stream_tokens(batches, layout)
+    vectors = bilm.char_encoder.embed_words(words)
+    vectors = torch.cat([vectors, vectors.new_zeros(1, vectors.size(1))])  # zeros past the ends
+    index = index.to(vectors.device)
+    lstm_layers = bilm.lstm.forward_streams(vectors, layout.segments, index).cpu()  # (layers, rows, time, 2 * proj)
+    token_layer = vectors.cpu()[index.cpu()]  # (rows, time, proj)
+
+    def sentence_layers(row: int, start: int, length: int) -> torch.Tensor:
+        tokens = token_layer[row, start + 1:start + 1 + length]
+        return torch.cat([torch.cat([tokens, tokens], dim=-1).unsqueeze(0),
+                          lstm_layers[:, row, start + 1:start + 1 + length]])
+
+    return [[sentence_layers(*place, len(sentence)) if place is not None and sentence else empty.clone()
+             for sentence, place in zip(batch, batch_places)]
+            for batch, batch_places in zip(batches, layout.places)]
