@@ -59,6 +59,10 @@ def test_structural_errors_are_named_by_key_path():
     data["data"]["train"]["folds"] = [0]
     assert "data.train.folds: give both num_folds and folds" in error_of(data)
     assert "config: expected a mapping" in error_of(["not", "a", "mapping"])
+    assert "model.predicate_dim: the predicate indicator needs" in error_of(minimal(predicate_dim=4))
+    data = minimal(predicate_dim=4)
+    data["data"]["reader"] = {"type": "columns", "predicate_column": 1}
+    assert parse_config(data).model.predicate_dim == 4
 
 
 def test_files_name_the_file_and_line(tmp_path):

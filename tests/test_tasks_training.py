@@ -173,3 +173,20 @@ def test_same_seed_same_run_and_no_silent_overwrite(tmp_path):
     assert [strip(h) for h in first["history"]] == [strip(h) for h in second["history"]]
     with pytest.raises(ConfigurationError, match="already holds a trained model"):
         train(parse_config(config), str(tmp_path / "a"))
+
+
+def test_srl_style_tagger_uses_the_predicate_indicator(tmp_path):
+    # A format example only (no SRL data is available here): this checks the code path.
+    lines = ["The - B-A0", "cat - I-A0", "ate eat B-V", "fish - B-A1", "", "It - B-A0", "rains rain B-V", "",
+             "Dogs - B-A0", "chase chase B-V", "cats - B-A1", ""]
+    (tmp_path / "srl.txt").write_text("\n".join(lines) + "\n")
+    config = parse_config({
+        "data": {"reader": {"type": "columns", "predicate_column": 1, "tag_column": 2},
+                 "train": {"path": str(tmp_path / "srl.txt")}, "validation": {"path": str(tmp_path / "srl.txt")}},
+        "model": {"type": "tagger", "decoder": "crf", "tag_scheme": "bio", "predicate_dim": 2,
+                  "encoder": TINY_ENCODER, "embedders": {"words": {"dim": 4}}},
+        "trainer": {**QUICK, "epochs": 1}})
+    folder = tmp_path / "run"
+    train(config, str(folder))
+    assert "predicate.weight" in torch.load(folder / "model.pt", weights_only=True)
+    assert [len(p["tags"]) for p in read_lines(folder / "predictions.jsonl")] == [4, 2, 3]

@@ -289,6 +289,9 @@ def parse_config(data: Any) -> TaskConfig:
     if config.data.reader.type not in readers:
         raise ConfigurationError(f"data.reader.type: a {config.model.type} reads {' or '.join(map(repr, readers))} "
                                  f"data, got {config.data.reader.type!r}")
+    if getattr(config.model, "predicate_dim", 0) and getattr(config.data.reader, "predicate_column", None) is None:
+        raise ConfigurationError("model.predicate_dim: the predicate indicator needs a 'columns' reader with "
+                                 "data.reader.predicate_column")
     return config
 
 
