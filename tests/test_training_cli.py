@@ -4,7 +4,7 @@ import json
 import pytest
 
 from torchelmo.cli import main
-from training_support import TINY_OPTIONS
+from training_support import TINY_OPTIONS, one_thread  # noqa: F401 (one_thread: a fixture)
 
 
 @pytest.fixture()
@@ -18,7 +18,7 @@ def files(tmp_path):
     return corpus, options
 
 
-def test_train_then_evaluate(files, tmp_path, capsys):
+def test_train_then_evaluate(one_thread, files, tmp_path, capsys):
     corpus, options = files
     run = tmp_path / "run"
     assert main(["train", "--train-data", str(corpus), "--output-dir", str(run), "--options", str(options),

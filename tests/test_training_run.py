@@ -8,7 +8,7 @@ import pytest
 from torchelmo import ConfigurationError, ElmoOptions
 from torchelmo.training import TrainingConfig, evaluate_files, resolve_settings, train
 from torchelmo.weights import read_datasets
-from training_support import TINY_OPTIONS, write_corpus
+from training_support import TINY_OPTIONS, one_thread, write_corpus  # noqa: F401 (one_thread: a fixture)
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +33,7 @@ def _unigram_perplexity(train_file, heldout_file, vocab_words):
     return math.exp(-sum(math.log((counts[w] + 1) / (total + len(vocab))) for w in heldout) / len(heldout))
 
 
-def test_training_on_real_text_beats_the_unigram_model(corpus, tmp_path):
+def test_training_on_real_text_beats_the_unigram_model(one_thread, corpus, tmp_path):
     train_file, heldout_file = corpus
     config = TrainingConfig(batch_size=32, max_steps=200, optimizer="adam", learning_rate=0.01, n_negative_samples=0,
                             min_count=2, log_every=50, checkpoint_every=200)
@@ -61,7 +61,7 @@ def _losses(directory):
     return [(m["step"], m["loss"]) for m in map(json.loads, open(directory / "metrics.jsonl"))]
 
 
-def test_resume_continues_exactly(corpus, tmp_path):
+def test_resume_continues_exactly(one_thread, corpus, tmp_path):
     train_file, _ = corpus
     options = ElmoOptions.from_dict(TINY_OPTIONS)
     whole, parts = tmp_path / "whole", tmp_path / "parts"
@@ -77,7 +77,7 @@ def test_resume_continues_exactly(corpus, tmp_path):
     assert all((weights_whole[name] == weights_parts[name]).all() for name in weights_whole)
 
 
-def test_run_directory_rules(corpus, tmp_path):
+def test_run_directory_rules(one_thread, corpus, tmp_path):
     train_file, _ = corpus
     options = ElmoOptions.from_dict(TINY_OPTIONS)
     with pytest.raises(ConfigurationError, match="train_config.json: not found"):

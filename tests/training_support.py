@@ -6,7 +6,20 @@ import os
 import re
 import sysconfig
 from pathlib import Path
-from typing import List, Sequence
+from typing import Iterator, List, Sequence
+
+import pytest
+import torch
+
+@pytest.fixture()
+def one_thread() -> Iterator[None]:
+    """Tiny models are made of small operations, which extra threads only slow down (badly so
+    on a busy machine): train them on one thread."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
 
 # A tiny biLM: trains at thousands of tokens per second on one CPU thread.
 TINY_OPTIONS = {
