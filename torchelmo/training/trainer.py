@@ -381,7 +381,8 @@ def train(train_data: Union[str, Sequence[str]], output_dir: PathLike, options: 
             if ctx.is_main:
                 size = sum(os.path.getsize(f) for f in train_files)
                 logger.info("Training on %d process(es), device %s%s", ctx.world_size, ctx.device,
-                            ", bf16 autocast" if trainer.use_bf16 else "")
+                            ", bf16 autocast" if trainer.use_bf16 else
+                            f", {torch.get_num_threads()} thread(s)" if ctx.device.type == "cpu" else "")
                 logger.info("Model: %s", _describe(options, trainer.model, vocab))
                 logger.info("Data: %d file(s), %.1f MB; held-out: %d file(s)", len(train_files), size / 1e6,
                             len(heldout_files))
