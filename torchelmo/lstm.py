@@ -140,10 +140,15 @@ class _TrainingRecurrence:
         """Rows ``index`` ``(2, ...)`` of a projected ``table`` ``(2, n, 4 * cell)``."""
         return torch.stack([t[i] for t, i in zip(table, index)])
 
-    def step(self, projected: torch.Tensor, i: int, hidden: torch.Tensor,
+    def step(self, projected: Sequence[torch.Tensor], i: int, hidden: torch.Tensor,
              memory: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
-        """One timestep for the ``rows = hidden.size(1)`` active rows: new hidden and memory."""
-        gates = torch.baddbmm(projected[:, i, :hidden.size(1)], hidden, self.state_weight)
+        """One timestep for the ``rows = hidden.size(1)`` active rows: new hidden and memory.
+
+        ``projected[i]`` is step ``i``'s ``(2, rows, 4 * cell)`` input projection: a separate
+        tensor per step (not a slice of one big tensor), so that the backward pass does not
+        zero-fill the whole projection once per step.
+        """
+        gates = torch.baddbmm(projected[i][:, :hidden.size(1)], hidden, self.state_weight)
         memory, activated = lstm_cell(gates, memory, self.layer.cell_clip)
         hidden = torch.bmm(activated, self.projection)
         if self.layer.proj_clip:
@@ -251,7 +256,9 @@ class BiLstmLayer(nn.Module):
         a chunk of timesteps at a time, in one GEMM per direction (for a table, once per row
         of the table).
         """
-        if torch.is_grad_enabled() and any(p.requires_grad for p in self.parameters()):
+        training = torch.is_grad_enabled() and any(p.requires_grad for p in self.parameters())
+        step_outputs: List[torch.Tensor] = []
+        if training:
             recurrence = _TrainingRecurrence(self)
         else:
             recurrence = _InferenceRecurrence(self, self._inference_kernels())
@@ -271,13 +278,22 @@ class BiLstmLayer(nn.Module):
                 projected = recurrence.select(table, inputs.index[window].transpose(1, 2))
             else:
                 projected = recurrence.project(inputs[window].transpose(1, 2))  # (2, steps, rows, 4 * cell)
+            if training:
+                projected = projected.unbind(1)
             for i, rows in enumerate(steps):
                 if rows < hidden.size(1):  # rows past `rows` have ended: keep their final state
                     finished_hidden.append(hidden[:, rows:])
                     finished_memory.append(memory[:, rows:])
                     hidden, memory = hidden[:, :rows], memory[:, :rows]
                 hidden, memory = recurrence.step(projected, i, hidden, memory)
-                outputs[:, :rows, start + i] = hidden
+                if training:
+                    step_outputs.append(nn.functional.pad(hidden, (0, 0, 0, batch - rows)))
+                else:
+                    outputs[:, :rows, start + i] = hidden
+        if training and step_outputs:
+            # Stacked once at the end: in-place writes into `outputs` would make autograd copy
+            # the whole output gradient once per step.
+            outputs = nn.functional.pad(torch.stack(step_outputs, dim=2), (0, 0, 0, time - len(step_outputs)))
         finished_hidden.append(hidden)
         finished_memory.append(memory)
         return (outputs, torch.cat(finished_hidden[::-1], dim=1),
