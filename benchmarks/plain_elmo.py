@@ -4,7 +4,8 @@ This is both the speed baseline of ``embed_throughput.py`` and the tests' refere
 fast path of torchelmo. It takes its parameters from a :class:`torchelmo.ElmoBiLm` and does
 everything the straightforward way, as AllenNLP's ``_ElmoBiLm`` does:
 
-- the character CNN embeds every position of the padded batch, padding included;
+- the character CNN embeds every position of the padded batch, padding included, with one
+  ``conv1d`` per filter width, max over time, highway layers and the projection;
 - each LSTM direction of each layer loops over timesteps: per step it slices the rows of the
   length-sorted batch that are still active, runs one GEMM for the input and one for the
   state, clones the full-batch state and writes the new rows into it;
@@ -61,7 +62,12 @@ class PlainElmoBiLm:
         mask = (char_ids > 0).any(dim=-1)
         ids, mask = add_sentence_boundaries(char_ids, mask, encoder.bos_ids, encoder.eos_ids)
         batch, timesteps, width = ids.shape
-        return encoder.embed_tokens(ids.reshape(-1, width)).view(batch, timesteps, -1), mask
+        x = F.embedding(ids.reshape(-1, width), encoder.char_embedding.weight).transpose(1, 2)  # (n, dim, 50)
+        features = [encoder.activation(F.conv1d(x, conv.weight, conv.bias).max(dim=-1).values)
+                    for conv in encoder.convolutions]
+        vectors = F.linear(encoder.highway(torch.cat(features, dim=-1)), encoder.projection.weight,
+                           encoder.projection.bias)
+        return vectors.view(batch, timesteps, -1), mask
 
     def _initial_states(self, batch_size: int, like: torch.Tensor) -> State:
         """Stored states resized to ``batch_size`` rows (zeros for rows never seen)."""

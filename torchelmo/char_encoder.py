@@ -5,6 +5,7 @@ import torch
 from torch import nn
 
 from .characters import BOS_CHAR_IDS, EOS_CHAR_IDS, MAX_WORD_LENGTH, batch_to_ids
+from .gemm import linear
 from .highway import Highway
 from .options import CharCNNOptions
 from .sentence_boundaries import add_sentence_boundaries
@@ -12,6 +13,16 @@ from .sentence_boundaries import add_sentence_boundaries
 # Tokens per CNN call: bounds the convolutions' memory (about 180 KB per token for the
 # original model's 1024 filters of width 7).
 CNN_CHUNK_TOKENS = 1024
+
+
+def max_over_time(x: torch.Tensor, conv: nn.Conv1d) -> torch.Tensor:
+    """Each filter's largest response over a token's characters, ``x`` ``(n, 50, dim)`` ->
+    ``(n, filters)``: the convolution as one GEMM over all windows (faster than ``conv1d``
+    for these narrow inputs, same sums)."""
+    width = conv.kernel_size[0]
+    windows = x.unfold(1, width, 1).transpose(2, 3).flatten(2)  # (n, 50 - width + 1, width * dim)
+    weight = conv.weight.permute(0, 2, 1).flatten(1)  # (filters, width * dim), same order
+    return linear(windows, weight, conv.bias).amax(dim=1)
 
 
 class CharacterEncoder(nn.Module):
@@ -41,9 +52,9 @@ class CharacterEncoder(nn.Module):
 
     def embed_tokens(self, char_ids: torch.Tensor) -> torch.Tensor:
         """``(n, 50)`` character ids -> ``(n, projection_dim)`` token vectors."""
-        x = self.char_embedding(char_ids).transpose(1, 2)  # (n, embedding_dim, 50)
-        features = [self.activation(conv(x).max(dim=-1).values) for conv in self.convolutions]
-        return self.projection(self.highway(torch.cat(features, dim=-1)))
+        x = self.char_embedding(char_ids)  # (n, 50, embedding_dim)
+        features = [self.activation(max_over_time(x, conv)) for conv in self.convolutions]
+        return linear(self.highway(torch.cat(features, dim=-1)), self.projection.weight, self.projection.bias)
 
     def embed_distinct(self, char_ids: torch.Tensor) -> torch.Tensor:
         """As :meth:`embed_tokens`, computing each distinct row once, in chunks."""

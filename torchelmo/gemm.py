@@ -45,6 +45,18 @@ def _symmetric_int8(x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
     return torch.round(x / scale).to(torch.int8), scale
 
 
+def linear(x: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """``F.linear``, through oneDNN when nothing needs a gradient and the CPU build has it.
+
+    ``x`` ``(..., in)``, ``weight`` ``(out, in)``, ``bias`` ``(out,)`` -> ``(..., out)``.
+    """
+    tensors = (x, weight) if bias is None else (x, weight, bias)
+    needs_grad = torch.is_grad_enabled() and any(t.requires_grad for t in tensors)
+    if needs_grad or x.device.type != "cpu" or x.dtype != torch.float32 or not onednn_linear_available():
+        return F.linear(x, weight, bias)
+    return torch.ops.mkldnn._linear_pointwise(x, weight, bias, "none", [], "")
+
+
 class InferenceLinear:
     """``y = x @ weight.T + bias``, optionally ``+ add``, for inference.
 

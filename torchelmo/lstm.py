@@ -138,7 +138,7 @@ class _TrainingRecurrence:
     @staticmethod
     def select(table: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
         """Rows ``index`` ``(2, ...)`` of a projected ``table`` ``(2, n, 4 * cell)``."""
-        return torch.stack([t[i] for t, i in zip(table, index)])
+        return torch.stack(_InferenceRecurrence.select(table, index))
 
     def step(self, projected: Sequence[torch.Tensor], i: int, hidden: torch.Tensor,
              memory: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
@@ -170,7 +170,7 @@ class _InferenceRecurrence:
     @staticmethod
     def select(table: List[torch.Tensor], index: torch.Tensor) -> List[torch.Tensor]:
         """Rows ``index`` ``(2, ...)`` of per-direction projected tables ``(n, 4 * cell)``."""
-        return [t[i] for t, i in zip(table, index)]
+        return [t.index_select(0, i.flatten()).view(*i.shape, -1) for t, i in zip(table, index)]
 
     def step(self, projected: List[torch.Tensor], i: int, hidden: torch.Tensor,
              memory: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:

@@ -87,14 +87,13 @@ def embed_batches(bilm: ElmoBiLm, batches: Sequence[Sequence[Sentence]]) -> List
     words, index = _stream_tokens(batches, layout)
     vectors = bilm.char_encoder.embed_words(words)
     vectors = torch.cat([vectors, vectors.new_zeros(1, vectors.size(1))])  # zeros past the ends
-    index = index.to(vectors.device)
-    lstm_layers = bilm.lstm.forward_streams(vectors, layout.segments, index).cpu()  # (layers, rows, time, 2 * proj)
-    token_layer = vectors.cpu()[index.cpu()]  # (rows, time, proj)
+    lstm_layers = bilm.lstm.forward_streams(vectors, layout.segments, index.to(vectors.device))
+    lstm_layers, vectors = lstm_layers.cpu(), vectors.cpu()  # (layers, rows, time, 2 * proj), (words, proj)
 
     def sentence_layers(row: int, start: int, length: int) -> torch.Tensor:
-        tokens = token_layer[row, start + 1:start + 1 + length]
-        return torch.cat([torch.cat([tokens, tokens], dim=-1).unsqueeze(0),
-                          lstm_layers[:, row, start + 1:start + 1 + length]])
+        tokens = slice(start + 1, start + 1 + length)  # without <S> and </S>
+        token_layer = vectors[index[row, tokens]]
+        return torch.cat([torch.cat([token_layer, token_layer], dim=-1).unsqueeze(0), lstm_layers[:, row, tokens]])
 
     return [[sentence_layers(*place, len(sentence)) if place is not None and sentence else empty.clone()
              for sentence, place in zip(batch, batch_places)]
