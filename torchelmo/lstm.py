@@ -22,8 +22,9 @@ from torch import nn
 from .gemm import InferenceLinear, check_precision
 from .options import LSTMOptions
 
-# Input projections are precomputed for as many timesteps as fit in this many floats (64 MB),
-PROJECTION_CHUNK_ELEMENTS = 16 * 2 ** 20
+# Input projections are precomputed for as many timesteps as fit in this many floats (32 MB;
+# a buffer per direction stays under glibc's 32 MB limit for reusing freed heap memory),
+PROJECTION_CHUNK_ELEMENTS = 8 * 2 ** 20
 # and for a table of distinct tokens (TokenTable) when its projections fit in this many (256 MB).
 TABLE_PROJECTION_ELEMENTS = 64 * 2 ** 20
 
