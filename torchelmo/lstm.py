@@ -92,10 +92,10 @@ def reverse_segments(x: torch.Tensor, reversal: torch.Tensor) -> torch.Tensor:
     return x.gather(1, index)
 
 
-def tanh_(x: torch.Tensor) -> torch.Tensor:
-    """In-place ``tanh(x) = 2 * sigmoid(2x) - 1``: within 3e-7 of ``torch.tanh`` and several
-    times faster on CPUs where torch's vectorized tanh is slow (the cell update's hot spot)."""
-    return x.mul_(2.0).sigmoid_().mul_(2.0).sub_(1.0)
+def sigmoid_tanh(x: torch.Tensor) -> torch.Tensor:
+    """``tanh(x)`` as ``2 * sigmoid(2x) - 1``, a new tensor: within 3e-7 of ``torch.tanh`` and
+    several times faster on CPUs where torch's vectorized tanh is slow (as on this project's)."""
+    return torch.mul(x, 2.0).sigmoid_().mul_(2.0).sub_(1.0)
 
 
 def lstm_cell(gates: torch.Tensor, memory: torch.Tensor, cell_clip: Optional[float],
@@ -104,17 +104,19 @@ def lstm_cell(gates: torch.Tensor, memory: torch.Tensor, cell_clip: Optional[flo
 
     ``gates`` ``(..., 4 * cell)`` pre-activations in the order (input, forget, cell, output),
     ``memory`` ``(..., cell)``. Returns the new memory and ``output_gate * tanh(memory)``
-    (the projection's input). ``inplace`` overwrites ``gates`` and ``memory`` (inference).
+    (the projection's input). ``inplace`` overwrites ``gates`` and ``memory`` (inference),
+    taking every gate's activation in one ``sigmoid_`` (``tanh`` as in :func:`sigmoid_tanh`).
     """
     cell = memory.size(-1)
     if inplace:
-        gates[..., :2 * cell].sigmoid_()
-        gates[..., 3 * cell:].sigmoid_()
+        cell_input = gates[..., 2 * cell:3 * cell].mul_(2.0)
+        gates.sigmoid_()
+        cell_input.mul_(2.0).sub_(1.0)
         input_gate, forget_gate, cell_input, output_gate = gates.chunk(4, dim=-1)
-        memory = memory.mul_(forget_gate).addcmul_(input_gate, tanh_(cell_input))
+        memory = memory.mul_(forget_gate).addcmul_(input_gate, cell_input)
         if cell_clip:
             memory.clamp_(-cell_clip, cell_clip)
-        return memory, output_gate.mul_(tanh_(memory.clone()))
+        return memory, output_gate.mul_(sigmoid_tanh(memory))
     input_gate, forget_gate, cell_input, output_gate = gates.chunk(4, dim=-1)
     memory = torch.sigmoid(input_gate) * torch.tanh(cell_input) + torch.sigmoid(forget_gate) * memory
     if cell_clip:
