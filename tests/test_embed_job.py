@@ -109,11 +109,11 @@ def test_torchrun_two_processes(options_file, weight_file, tmp_path):
 
 
 def test_kill_9_mid_run_then_resume(options_file, weight_file, tmp_path):
-    source = corpus(tmp_path / "in.txt", 400, seed=1)
+    source = corpus(tmp_path / "in.txt", 2000, seed=1)  # long enough to be caught mid-run on a fast machine
     output = tmp_path / "out.hdf5"
     args = [sys.executable, "-m", "torchelmo.cli", "embed", str(source), str(output), "--top",
             "--options-file", options_file, "--weight-file", weight_file, "--batch-size", "4",
-            "--checkpoint-every", "5"]
+            "--checkpoint-every", "2"]
     process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
     partial = tmp_path / "out.hdf5.partial"
     deadline = time.time() + 120
