@@ -5,7 +5,8 @@ fast path of torchelmo. It takes its parameters from a :class:`torchelmo.ElmoBiL
 everything the straightforward way, as AllenNLP's ``_ElmoBiLm`` does:
 
 - the character CNN embeds every position of the padded batch, padding included, with one
-  ``conv1d`` per filter width, max over time, highway layers and the projection;
+  ``conv1d`` per filter width, max over time, highway layers and the projection, the
+  products through ``torch.nn.functional.linear``;
 - each LSTM direction of each layer loops over timesteps: per step it slices the rows of the
   length-sorted batch that are still active, runs one GEMM for the input and one for the
   state, clones the full-batch state and writes the new rows into it;
@@ -65,8 +66,12 @@ class PlainElmoBiLm:
         x = F.embedding(ids.reshape(-1, width), encoder.char_embedding.weight).transpose(1, 2)  # (n, dim, 50)
         features = [encoder.activation(F.conv1d(x, conv.weight, conv.bias).max(dim=-1).values)
                     for conv in encoder.convolutions]
-        vectors = F.linear(encoder.highway(torch.cat(features, dim=-1)), encoder.projection.weight,
-                           encoder.projection.bias)
+        x = torch.cat(features, dim=-1)
+        for layer in encoder.highway.layers:
+            transform, carry = F.linear(x, layer.weight, layer.bias).chunk(2, dim=-1)
+            gate = torch.sigmoid(carry)
+            x = gate * encoder.highway.activation(transform) + (1 - gate) * x
+        vectors = F.linear(x, encoder.projection.weight, encoder.projection.bias)
         return vectors.view(batch, timesteps, -1), mask
 
     def _initial_states(self, batch_size: int, like: torch.Tensor) -> State:

@@ -4,6 +4,8 @@ from typing import Callable
 import torch
 from torch import nn
 
+from .gemm import linear
+
 
 class Highway(nn.Module):
     """``y = t * g(W_t x + b_t) + (1 - t) * x`` with ``t = sigmoid(W_c x + b_c)``, stacked.
@@ -24,7 +26,7 @@ class Highway(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         for layer in self.layers:
-            transform, carry = layer(x).chunk(2, dim=-1)
+            transform, carry = linear(x, layer.weight, layer.bias).chunk(2, dim=-1)
             gate = torch.sigmoid(carry)
             x = gate * self.activation(transform) + (1 - gate) * x
         return x
