@@ -23,7 +23,7 @@ import torch
 from torchelmo import ElmoOptions
 from torchelmo.training import TrainingConfig, small_options
 from torchelmo.training.corpus import BatchStream
-from torchelmo.training.distributed import DistributedContext
+from torchelmo.distributed import DistributedContext
 from torchelmo.training.trainer import Trainer
 from torchelmo.training.vocab import SPECIAL_TOKENS, Vocabulary
 

@@ -7,7 +7,7 @@ import argparse
 import logging
 import os
 import sys
-from typing import Callable, List, Optional, Tuple
+from typing import List, Optional
 
 from .errors import ElmoError
 from .gemm import PRECISIONS
@@ -61,21 +61,8 @@ def _add_embed_parser(subparsers) -> None:
     p.set_defaults(func=_run_embed)
 
 
-def _distributed() -> Tuple[int, int, Callable[[], None]]:
-    """``(rank, world_size, barrier)``; under torchrun, joins the process group."""
-    world_size = int(os.environ.get("WORLD_SIZE", "1"))
-    if world_size == 1:
-        return 0, 1, lambda: None
-    import torch
-    import torch.distributed as dist
-
-    backend = "nccl" if torch.cuda.is_available() else "gloo"
-    if not dist.is_initialized():
-        dist.init_process_group(backend)
-    return dist.get_rank(), world_size, dist.barrier
-
-
 def _run_embed(args: argparse.Namespace) -> None:
+    from .distributed import DistributedContext
     from .embed_job import EmbedSettings, partial_dir, run_embedding_job
     from .embedder import ElmoEmbedder
     from .sentences import InputPolicy, open_sentence_file
@@ -90,27 +77,28 @@ def _run_embed(args: argparse.Namespace) -> None:
     if os.path.exists(partial_dir(output)) and not (args.resume or args.overwrite):
         raise ElmoError(f"{partial_dir(output)}: an interrupted run left partial output; pass --resume to "
                         f"finish it or --overwrite to start over")
-    rank, world_size, barrier = _distributed()
-    cuda_device = args.cuda_device
-    if cuda_device >= 0 and world_size > 1:
-        cuda_device = int(os.environ.get("LOCAL_RANK", rank))
+    ctx = DistributedContext.from_environment("cuda" if args.cuda_device >= 0 else "cpu")
+    cuda_device = args.cuda_device if ctx.world_size == 1 or ctx.device.type == "cpu" else ctx.device.index
     policy = InputPolicy(errors=args.errors, blank_lines=args.blank_lines,
                          max_sentence_length=args.max_sentence_length)
     settings = EmbedSettings(output_format="all" if args.all else "top" if args.top else "average",
                              batch_size=args.batch_size, forget_sentences=args.forget_sentences,
                              use_sentence_keys=args.use_sentence_keys, checkpoint_every=args.checkpoint_every)
     source = open_sentence_file(args.input_file, policy)
+    completed = False
     try:
         embedder = ElmoEmbedder(args.options_file, args.weight_file, cuda_device=cuda_device, model=args.model,
                                 precision=args.precision, compile=args.compile)
         try:
-            run_embedding_job(embedder, source, output, settings, resume=args.resume, rank=rank,
-                              world_size=world_size, barrier=barrier)
+            run_embedding_job(embedder, source, output, settings, resume=args.resume, rank=ctx.rank,
+                              world_size=ctx.world_size, barrier=ctx.barrier)
+            completed = True
         except (KeyboardInterrupt, OSError) as error:
             raise Interrupted(f"{error or 'interrupted'}; finished work is kept in {partial_dir(output)}: "
                               f"run the same command with --resume to finish") from error
     finally:
         source.close()
+        ctx.close(completed)
     if source.skipped:
         logger.warning("Skipped %d line(s) (see the skipped_lines attribute): %s", len(source.skipped),
                        ", ".join(str(i + 1) for i in source.skipped[:20]))

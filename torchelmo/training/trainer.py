@@ -34,7 +34,7 @@ from ..options import ElmoOptions
 from .checkpoint import CHECKPOINT_FILE, load_checkpoint, restore_rng_state, rng_state, save_checkpoint
 from .config import TrainingConfig, settings_from_options, small_options
 from .corpus import Batch, BatchStream, DataPosition, iter_sentences, resolve_files
-from .distributed import DistributedContext
+from ..distributed import DistributedContext
 from .evaluate import Perplexity, evaluate_perplexity
 from .export import OPTIONS_FILE, SOFTMAX_FILE, VOCAB_FILE, WEIGHTS_FILE, export_model
 from .model import BidirectionalLM
@@ -364,6 +364,7 @@ def train(train_data: Union[str, Sequence[str]], output_dir: PathLike, options: 
     package_logger = logging.getLogger("torchelmo")
     handler: Optional[logging.Handler] = None
     level = package_logger.level
+    result: Optional[TrainingResult] = None
     try:
         if ctx.is_main:
             os.makedirs(output_dir, exist_ok=True)
@@ -393,6 +394,7 @@ def train(train_data: Union[str, Sequence[str]], output_dir: PathLike, options: 
             if resume:
                 trainer.restore()
             result = trainer.run()
+            del trainer  # its DistributedDataParallel holds the process group that close() ends
         if not result.completed:
             logger.warning("Stopped at step %d; continue with --resume", result.step)
         return result
@@ -401,4 +403,4 @@ def train(train_data: Union[str, Sequence[str]], output_dir: PathLike, options: 
             package_logger.removeHandler(handler)
             package_logger.setLevel(level)
             handler.close()
-        ctx.close()
+        ctx.close(completed=result is not None)

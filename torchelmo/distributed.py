@@ -12,7 +12,7 @@ from typing import Any, List, Optional
 import torch
 import torch.distributed as dist
 
-from ..errors import ConfigurationError
+from .errors import ConfigurationError
 
 # Rank 0 alone builds the vocabulary and evaluates; the others wait this long for it.
 COLLECTIVE_TIMEOUT = datetime.timedelta(hours=2)
@@ -76,6 +76,12 @@ class DistributedContext:
             dist.all_reduce(tensor)
         return tensor
 
-    def close(self) -> None:
+    def close(self, completed: bool = True) -> None:
+        """Leave the process group this context started. After a completed run every rank
+        first meets at a barrier, so no rank tears down its connections while a peer still
+        uses them (gloo aborts the process then); after an error the barrier is skipped,
+        since the other ranks may never reach it."""
         if self.owns_group and dist.is_initialized():
+            if completed:
+                dist.barrier()
             dist.destroy_process_group()
