@@ -47,15 +47,15 @@ def test_interrupted_job_resumes_to_the_same_content(options_file, weight_file, 
 
     embedder = ElmoEmbedder(options_file, weight_file)
     calls = {"n": 0}
-    original = embedder.embed_batch
+    original = embedder.embed_batches
 
-    def failing(batch):
+    def failing(batches):  # called once per segment of 2 batches; the third fails
         calls["n"] += 1
-        if calls["n"] == 6:
+        if calls["n"] == 3:
             raise KeyboardInterrupt
-        return original(batch)
+        return original(batches)
 
-    embedder.embed_batch = failing
+    embedder.embed_batches = failing
     output = str(tmp_path / "out.hdf5")
     source = open_sentence_file(str(source_path))
     with pytest.raises(KeyboardInterrupt):

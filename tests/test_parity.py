@@ -62,6 +62,18 @@ def test_embedder_reproduces_tensorflow(options_file, weight_file, reference):
             assert np.allclose(got[2], want, atol=1e-6)
 
 
+def test_embed_file_reproduces_tensorflow(options_file, weight_file, reference, tmp_path):
+    """The file job (row streams over checkpointed segments) keeps the stateful chain."""
+    batches, expected = reference
+    source = tmp_path / "sentences.txt"
+    source.write_text("".join(" ".join(s) + "\n" for batch in batches for s in batch), encoding="utf-8")
+    ElmoEmbedder(options_file, weight_file).embed_file(str(source), tmp_path / "out.hdf5", "top", batch_size=3)
+    with h5py.File(tmp_path / "out.hdf5", "r") as f:
+        for i, expected_batch in enumerate(expected):
+            for k, want in enumerate(expected_batch):
+                assert np.allclose(f[str(3 * i + k)][...], want, atol=1e-6), (i, k)
+
+
 def test_elmo_selecting_top_layer_matches_tensorflow(options_file, weight_file, reference):
     batches, expected = reference
     elmo = Elmo(options_file, weight_file, 1, dropout=0.0, scalar_mix_parameters=[-9e10, -9e10, 1.0])

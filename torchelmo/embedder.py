@@ -11,13 +11,12 @@ from .characters import batch_to_ids
 from .errors import ConfigurationError
 from .models import resolve_model_files
 from .embed_job import EmbedSettings, run_embedding_job
-from .row_streams import embed_batches
+from .row_streams import STREAM_BATCHES, embed_batches
 from .sentences import InputPolicy, open_sentence_file
 
 logger = logging.getLogger(__name__)
 PathLike = Union[str, os.PathLike]
 DEFAULT_BATCH_SIZE = 64
-STREAM_BATCHES = 8  # consecutive batches embedded together by embed_sentences
 
 
 def _batches(items: Iterable, size: int) -> Iterator[list]:

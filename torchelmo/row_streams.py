@@ -19,6 +19,7 @@ from .bilm import ElmoBiLm
 from .characters import BOS_TOKEN, EOS_TOKEN
 
 Sentence = Sequence[str]
+STREAM_BATCHES = 8  # consecutive batches that ElmoEmbedder.embed_sentences and `torchelmo embed` stream together
 
 
 @dataclass
