@@ -5,7 +5,6 @@ and npm tarballs from ``npm pack``. Each archive is pinned by version and SHA-25
 already in the download folder is reused when its checksum matches. Extraction goes to a
 temporary folder renamed into place, so an interrupted run never leaves a half tree.
 """
-import hashlib
 import logging
 import os
 import shutil
@@ -17,6 +16,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Sequence, Tuple
+
+from torchelmo.models import file_sha256
 
 logger = logging.getLogger("prepare_corpus")
 
@@ -49,14 +50,6 @@ class Archive:
                 "npm": f"{self.name}@{self.version}"}[self.registry]
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 class Fetcher:
     """Downloads archives into ``download_dir``; runs ``apt-get update`` at most once."""
 
@@ -78,7 +71,7 @@ class Fetcher:
             logger.info("downloading %s from %s", archive.spec, archive.registry)
             self._download(archive)
         if path.exists():
-            digest = sha256_of(path)
+            digest = file_sha256(path)
             if digest != archive.sha256:
                 raise FetchError(f"{path}: SHA-256 {digest} differs from the pinned {archive.sha256}; "
                                  f"delete the file to download it again")
@@ -117,7 +110,7 @@ class Fetcher:
             raise FetchError(f"{archive.name}: could not tell which file apt-get downloaded")
         version = _deb_field(new[0], "Version")
         logger.warning("%s: pinned version %s unavailable, using %s", archive.name, archive.version, version)
-        return new[0], version, sha256_of(new[0])
+        return new[0], version, file_sha256(new[0])
 
 
 def _run(command: Sequence[str], what: str, cwd: Path = None) -> None:

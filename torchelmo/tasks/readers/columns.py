@@ -9,6 +9,7 @@ from ...errors import InputError
 from ..config import ColumnsReaderConfig
 from ..instance import Instance
 from . import register_reader
+from .blocks import line_blocks
 
 _UNMARKED = ("-", "_", "O")
 
@@ -16,29 +17,20 @@ _UNMARKED = ("-", "_", "O")
 @register_reader("columns")
 def read_columns(path: str, config: ColumnsReaderConfig) -> Iterator[Instance]:
     """Instances of ``path``; a line without the configured columns fails with ``file:line``."""
-    rows: List[List[str]] = []
-    start = 0
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
-            line = line.rstrip("\r\n")
-            if not line.strip():
-                if rows:
-                    yield _instance(rows, config, path, start)
-                rows = []
-                continue
-            if line.startswith(config.comment_prefix) or line.startswith("-DOCSTART-"):
-                continue
+    def is_comment(line: str) -> bool:
+        return line.startswith(config.comment_prefix) or line.startswith("-DOCSTART-")
+
+    for block in line_blocks(path, is_comment):
+        rows = []
+        for number, line in block:
             columns = line.split(config.separator)
             for name in ("token_column", "tag_column", "predicate_column"):
                 index = getattr(config, name)
                 if index is not None and not -len(columns) <= index < len(columns):
                     raise InputError(f"{path}:{number}: {name} {index} does not exist in a line of "
                                      f"{len(columns)} columns")
-            if not rows:
-                start = number
             rows.append(columns)
-    if rows:
-        yield _instance(rows, config, path, start)
+        yield _instance(rows, config, path, block[0][0])
 
 
 def _instance(rows: List[List[str]], config: ColumnsReaderConfig, path: str, start: int) -> Instance:

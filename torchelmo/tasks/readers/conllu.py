@@ -11,6 +11,7 @@ from ..config import ConlluReaderConfig
 from ..entities import EntityBrackets
 from ..instance import Instance
 from . import register_reader
+from .blocks import line_blocks
 
 NUM_COLUMNS = 10
 
@@ -18,29 +19,17 @@ NUM_COLUMNS = 10
 @register_reader("conllu")
 def read_conllu(path: str, config: ConlluReaderConfig) -> Iterator[Instance]:
     """Instances of ``path``, one per sentence; a malformed line fails with ``file:line``."""
-    rows: List[List[str]] = []
-    start = 0
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
-            line = line.rstrip("\r\n")
-            if not line.strip():
-                if rows:
-                    yield _instance(rows, config, f"{path}:{start}")
-                rows = []
-                continue
-            if line.startswith("#"):
-                continue
+    for block in line_blocks(path, lambda line: line.startswith("#")):
+        rows: List[List[str]] = []
+        for number, line in block:
             columns = line.split("\t")
             if len(columns) != NUM_COLUMNS:
                 raise InputError(f"{path}:{number}: expected {NUM_COLUMNS} tab-separated CoNLL-U columns, "
                                  f"got {len(columns)}")
-            if "-" in columns[0] or "." in columns[0]:
-                continue
-            if not rows:
-                start = number
-            rows.append(columns + [str(number)])
-    if rows:
-        yield _instance(rows, config, f"{path}:{start}")
+            if "-" not in columns[0] and "." not in columns[0]:
+                rows.append(columns + [str(number)])
+        if rows:
+            yield _instance(rows, config, f"{path}:{rows[0][-1]}")
 
 
 def _instance(rows: List[List[str]], config: ConlluReaderConfig, source: str) -> Instance:
