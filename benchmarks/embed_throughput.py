@@ -104,13 +104,15 @@ def rss_mb() -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2 ** 20
 
 
-def embed_plain(bilm: ElmoBiLm, sentences, batch_size: int, stateful: bool) -> List[np.ndarray]:
+def embed_plain(bilm: ElmoBiLm, sentences, batch_size: int, stateful: bool,
+                device: torch.device = torch.device("cpu")) -> List[np.ndarray]:
+    """The baseline's vectors, ``(3, tokens, dim)`` per sentence, batch after batch on ``device``."""
     plain = PlainElmoBiLm(bilm, stateful=stateful)
     vectors = []
     for i in range(0, len(sentences), batch_size):
         batch = sentences[i:i + batch_size]
-        layers, mask = plain.embed_layers(batch_to_ids(batch))
-        layers = layers.numpy()
+        layers, mask = plain.embed_layers(batch_to_ids(batch).to(device))
+        layers = layers.cpu().numpy()
         vectors.extend(layers[k, :, :n] for k, n in enumerate(mask.sum(dim=1).tolist()))
     return vectors
 
