@@ -54,6 +54,19 @@ def test_training_on_real_text_beats_the_unigram_model(one_thread, corpus, tmp_p
     assert len(losses) == 4 and losses[-1] < losses[0]
 
 
+def test_sampled_softmax_training_beats_the_unigram_model(one_thread, corpus, tmp_path):
+    """bilm-tf's default objective: 256 log-uniform negatives per batch instead of the full
+    softmax over ~1,850 words still learns (scored with the full softmax)."""
+    train_file, heldout_file = corpus
+    config = TrainingConfig(batch_size=32, max_steps=200, optimizer="adam", learning_rate=0.01,
+                            n_negative_samples=256, min_count=2, log_every=100, checkpoint_every=200)
+    result = train(train_file, tmp_path, ElmoOptions.from_dict(TINY_OPTIONS), config, heldout_data=heldout_file,
+                   progress=False)
+    vocab = open(tmp_path / "vocab.txt", encoding="utf-8").read().split()
+    assert len(vocab) > 4 * 256  # the negatives are a sample, not the vocabulary
+    assert 10 < result.heldout.average < 0.75 * _unigram_perplexity(train_file, heldout_file, vocab)
+
+
 RESUME_SETTINGS = dict(batch_size=8, dropout=0.1, n_negative_samples=64, pool_batches=3, log_every=1, seed=5)
 
 
