@@ -5,6 +5,7 @@ on GPUs, gloo on CPUs. Without it, the context is a single process and every col
 below is a no-op.
 """
 import datetime
+import gc
 import os
 from dataclasses import dataclass
 from typing import Any, List, Optional
@@ -84,4 +85,5 @@ class DistributedContext:
         if self.owns_group and dist.is_initialized():
             if completed:
                 dist.barrier()
+            gc.collect()  # objects in reference cycles (e.g. a finished DistributedDataParallel) hold the group
             dist.destroy_process_group()
