@@ -11,6 +11,7 @@ from typing import Iterator, List, Sequence
 import pytest
 import torch
 
+
 @pytest.fixture()
 def one_thread() -> Iterator[None]:
     """Tiny models are made of small operations, which extra threads only slow down (badly so

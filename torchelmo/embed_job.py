@@ -167,29 +167,26 @@ def embed_shard(embedder, source: SentenceFile, directory: str, settings: EmbedS
                disable=not progress or rank != 0)
     lines = _kept_lines(source)
     first, outputs, batch_index = start, {}, 0
-    group: List[List[Tuple[int, str]]] = []  # this rank's rows of batches not yet embedded
-    group_sentences = 0  # sentences of all ranks in those batches, for the progress bar
+    # Batches not yet embedded: this rank's rows of each, and the batch's size (for the progress bar).
+    group: List[Tuple[List[Tuple[int, str]], int]] = []
 
     def embed_group() -> None:
         """Embed the batches in ``group`` as row streams: the vectors and final state of
         one ``embed_batch`` after another, faster."""
-        nonlocal group_sentences
-        batches = [mine for mine in group if mine]
+        batches = [mine for mine, _ in group if mine]
         embedded = embedder.embed_batches([[text.split() for _, text in mine] for mine in batches])
         for mine, vectors in zip(batches, embedded):
             for (index, _), vector in zip(mine, vectors):
                 outputs[str(index)] = select_layers(vector, settings.output_format)
-        bar.update(group_sentences)
+        bar.update(sum(size for _, size in group))
         group.clear()
-        group_sentences = 0
 
     while True:
         batch = [line for _, line in zip(range(batch_size), lines)]
         if not batch:
             break
         if batch_index >= start:
-            group.append([batch[r] for r in rows if r < len(batch)])
-            group_sentences += len(batch)
+            group.append(([batch[r] for r in rows if r < len(batch)], len(batch)))
             segment_done = batch_index + 1 - first == settings.checkpoint_every
             if len(group) == STREAM_BATCHES or segment_done:
                 embed_group()
@@ -200,7 +197,7 @@ def embed_shard(embedder, source: SentenceFile, directory: str, settings: EmbedS
     if group:
         embed_group()
     if first < batch_index:
-        _write_segment(directory, rank, first, max(batch_index, first), outputs, lstm.state)
+        _write_segment(directory, rank, first, batch_index, outputs, lstm.state)
     bar.close()
 
 
