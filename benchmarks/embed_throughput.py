@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from plain_elmo import PlainElmoBiLm  # noqa: E402
 
 from torchelmo import ElmoBiLm, ElmoEmbedder, ElmoOptions, batch_to_ids, save_weights  # noqa: E402
-from torchelmo.gemm import onednn_linear_available  # noqa: E402
+from torchelmo.gemm import onednn_linear_available, unsupported_reason  # noqa: E402
 
 ORIGINAL = {"char_cnn": {"activation": "relu", "embedding": {"dim": 16}, "n_highway": 2, "n_characters": 262,
                          "filters": [[1, 32], [2, 32], [3, 64], [4, 128], [5, 256], [6, 512], [7, 1024]]},
@@ -224,6 +224,11 @@ def main() -> None:
     variants += [{"name": f"torchelmo-{p}", "precision": p, "compile": False} for p in args.precision]
     if args.compile:
         variants.append({"name": "torchelmo-compile", "precision": "fp32", "compile": True})
+    missing = {v["name"]: unsupported_reason(v["precision"], v["compile"]) for v in variants[1:]}
+    for name, reason in missing.items():
+        if reason is not None:
+            print(f"skipping {name}: {reason}")
+    variants = [v for v in variants if missing.get(v["name"]) is None]
 
     with tempfile.TemporaryDirectory(prefix="elmo-bench-") as temporary:
         workdir = args.workdir = args.workdir or temporary

@@ -155,7 +155,14 @@ def test_segment_reversal_mirrors_each_sentence():
     assert index.tolist() == [[2, 1, 0, 4, 3, 5], [0, 1, 2, 3, 4, 5], [0, 1, 2, 3, 4, 5]]
 
 
-@pytest.mark.parametrize("precision, bound", [("bf16", 0.05), ("int8", 0.1)])
+def needs(precision: str, compile: bool = False) -> pytest.MarkDecorator:
+    """Skip, with the reason, where this machine cannot run the mode."""
+    reason = gemm.unsupported_reason(precision, compile)
+    return pytest.mark.skipif(reason is not None, reason=reason or "")
+
+
+@pytest.mark.parametrize("precision, bound", [pytest.param("bf16", 0.05, marks=needs("bf16")),
+                                              pytest.param("int8", 0.1, marks=needs("int8"))])
 def test_reduced_precision_stays_near_fp32(precision, bound, options_file, weight_file, fixture_dir):
     """The optional modes deviate from fp32 (so they really run) but boundedly; the measured
     deviations on the whole fixture are in docs/speed.md."""
@@ -166,6 +173,7 @@ def test_reduced_precision_stays_near_fp32(precision, bound, options_file, weigh
     assert 1e-4 < deviation < bound
 
 
+@needs("int8")
 def test_cli_precision_flag(options_file, weight_file, tmp_path):
     from torchelmo.cli import main
 

@@ -7,6 +7,8 @@ from .characters import batch_to_ids
 from .elmo import Elmo
 from .embedder import ElmoEmbedder
 from .errors import ConfigurationError, ElmoError, InputError, WeightFileError
+from .errors import HardwareError
+from .gemm import unsupported_reason
 from .options import ElmoOptions
 from .scalar_mix import ScalarMix
 from .sentence_boundaries import remove_sentence_boundaries
@@ -18,4 +20,5 @@ __all__ = [
     "Elmo", "ElmoBiLm", "ElmoEmbedder", "ElmoOptions", "ScalarMix", "batch_to_ids",
     "load_weights", "save_weights", "remove_sentence_boundaries",
     "ElmoError", "ConfigurationError", "InputError", "WeightFileError",
+    "HardwareError", "unsupported_reason",
 ]

@@ -8,7 +8,7 @@ import torch
 
 from .bilm import ElmoBiLm
 from .characters import batch_to_ids
-from .errors import ConfigurationError
+from .gemm import check_inference_support
 from .models import resolve_model_files
 from .embed_job import EmbedSettings, run_embedding_job
 from .row_streams import STREAM_BATCHES, embed_batches
@@ -56,15 +56,13 @@ class ElmoEmbedder:
     def __init__(self, options_file: Optional[PathLike] = None, weight_file: Optional[PathLike] = None,
                  cuda_device: int = -1, stateful: bool = True, model: Optional[str] = None,
                  precision: str = "fp32", compile: bool = False) -> None:
+        self.device = torch.device("cpu") if cuda_device < 0 else torch.device("cuda", cuda_device)
+        check_inference_support(precision, compile, self.device)
         self.options_file, self.weight_file = resolve_model_files(options_file, weight_file, model)
         self.elmo_bilm = ElmoBiLm.from_files(self.options_file, self.weight_file, stateful=stateful)
         self.elmo_bilm.eval()
         self.cuda_device = cuda_device
-        self.device = torch.device("cpu") if cuda_device < 0 else torch.device("cuda", cuda_device)
         self.elmo_bilm.to(self.device)
-        if precision == "int8" and self.device.type != "cpu":
-            raise ConfigurationError("precision 'int8' (dynamic quantization) runs on the CPU only; "
-                                     "use 'bf16' on a GPU")
         self.precision, self.compile = precision, compile
         for layer in self.elmo_bilm.lstm.layers:
             layer.configure_inference(precision, compile)

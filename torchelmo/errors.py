@@ -15,3 +15,7 @@ class WeightFileError(ElmoError):
 
 class InputError(ElmoError):
     """Input text that cannot be embedded (blank lines, bad encoding, ...)."""
+
+
+class HardwareError(ElmoError):
+    """This machine cannot run a requested mode (bf16, int8, compile, a CUDA device)."""

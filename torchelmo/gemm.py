@@ -11,10 +11,13 @@ symmetric int8 weights with one scale per output row, activations quantized per 
 at run time, int32 accumulation (``torch._int_mm``), then rescaled to float32.
 """
 import functools
-from typing import Optional, Tuple
+import os
+from typing import Optional, Tuple, Union
 
 import torch
 from torch.nn import functional as F
+
+from .errors import HardwareError
 
 PRECISIONS = ("fp32", "bf16", "int8")
 
@@ -37,6 +40,82 @@ def onednn_linear_available() -> bool:
         return bool(torch.equal(y, torch.full((2, 4), 4.0)))
     except (AttributeError, RuntimeError):
         return False
+
+
+@functools.lru_cache(maxsize=None)
+def _onednn_bf16_works() -> bool:
+    """Whether oneDNN runs the bf16 product :class:`InferenceLinear` uses (it needs AVX-512
+    BF16 or AMX; on an AVX2-only CPU it cannot create the primitive)."""
+    try:
+        x, w = torch.ones(2, 3, dtype=torch.bfloat16), torch.ones(4, 3, dtype=torch.bfloat16)
+        y = torch.ops.mkldnn._linear_pointwise(x, w, torch.zeros(4, dtype=torch.bfloat16), "none", [], "")
+        return bool(torch.equal(y.float(), torch.full((2, 4), 3.0)))
+    except (AttributeError, RuntimeError):
+        return False
+
+
+@functools.lru_cache(maxsize=None)
+def _int_mm_works() -> bool:
+    """Whether ``torch._int_mm`` (int8 x int8 -> int32) runs on this CPU."""
+    try:
+        a = torch.ones(32, 32, dtype=torch.int8)
+        return bool(torch.equal(torch._int_mm(a, a), torch.full((32, 32), 32, dtype=torch.int32)))
+    except (AttributeError, RuntimeError):
+        return False
+
+
+@functools.lru_cache(maxsize=None)
+def _inductor_backend_problem(device_type: str) -> Optional[str]:
+    """Why ``torch.compile`` (inductor) cannot build kernels for ``device_type`` (a sentence), or None.
+
+    The CPU needs the C++ compiler inductor would call (``$CXX``, default ``g++``): it is
+    looked up and asked for ``--version``, as inductor does, not used to build anything.
+    """
+    try:
+        if device_type == "cuda":
+            from torch.utils._triton import has_triton
+            return None if has_triton() else "compile on a GPU needs the Triton compiler (pip install triton)"
+        from torch._inductor.cpp_builder import get_cpp_compiler
+        get_cpp_compiler()
+        return None
+    except Exception:  # inductor raises its own InvalidCxxCompiler, or an import fails
+        return (f"compile on the CPU needs a working C++ compiler: {os.environ.get('CXX', 'g++')!r} "
+                f"($CXX, default g++) was not found or does not run")
+
+
+def unsupported_reason(precision: str = "fp32", compile: bool = False,
+                       device: Union[str, torch.device] = "cpu") -> Optional[str]:
+    """None when this machine can run ``precision`` (and ``compile``) on ``device``; else a
+    sentence naming what is missing. Probes are tiny products, run once and cached."""
+    check_precision(precision)
+    device = torch.device(device)
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            return f"device {device} needs a CUDA GPU and a CUDA build of torch; none is available"
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            return f"device {device} does not exist ({torch.cuda.device_count()} GPU(s) visible)"
+        if precision == "int8":
+            return "precision 'int8' (dynamic quantization) runs on the CPU only; use 'bf16' on a GPU"
+        if precision == "bf16" and not torch.cuda.is_bf16_supported():
+            return f"precision 'bf16' needs a GPU with bfloat16 support; {torch.cuda.get_device_name(device)} has none"
+    elif precision == "bf16" and onednn_linear_available() and not _onednn_bf16_works():
+        return (f"precision 'bf16' needs a CPU with bfloat16 matrix products in oneDNN (AVX-512 BF16 or AMX); "
+                f"this CPU lacks them (torch's CPU capability: {torch.backends.cpu.get_cpu_capability()}); "
+                f"use fp32 or int8")
+    elif precision == "int8" and not _int_mm_works():
+        return "precision 'int8' needs torch._int_mm on this CPU, which failed; use fp32"
+    if compile:
+        return _inductor_backend_problem(device.type)
+    return None
+
+
+def check_inference_support(precision: str = "fp32", compile: bool = False,
+                            device: Union[str, torch.device] = "cpu") -> None:
+    """Raise :class:`~torchelmo.errors.HardwareError` (one line) if :func:`unsupported_reason`
+    finds something missing; call before any work starts."""
+    reason = unsupported_reason(precision, compile, device)
+    if reason is not None:
+        raise HardwareError(reason)
 
 
 def _symmetric_int8(x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
