@@ -101,4 +101,5 @@ def test_mismatched_options_and_weights(tmp_path, model_args, options_file):
     result = run_cli("embed", str(tmp_path / "in.txt"), str(tmp_path / "out.hdf5"), "--all", *model_args,
                      "--options-file", str(tmp_path / "o.json"))
     assert result.returncode == 2
-    assert b"dataset 'CNN_proj/W_proj' has shape (124, 16) but the options imply (124, 8)" in result.stderr
+    assert b"options.lstm.projection_dim is 8 but the weights have 16 (dataset 'CNN_proj/W_proj' has shape (124, 16))" \
+        in result.stderr

@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from torchelmo import ConfigurationError, ElmoBiLm, ElmoOptions, WeightFileError, batch_to_ids, save_weights
-from torchelmo.weights import expected_shapes, read_datasets
+from torchelmo import bilm as bilm_module
+from torchelmo.weights import dataset_shapes, expected_shapes, read_datasets
 
 
 def test_layout_matches_the_official_file(options_file, weight_file):
@@ -52,20 +53,64 @@ def test_corrupt_and_truncated_weight_files(options_file, weight_file, tmp_path)
         ElmoBiLm.from_files(options_file, truncated)
 
 
-@pytest.mark.parametrize("change, dataset", [
-    (lambda o: o["lstm"].update(projection_dim=32), "CNN_proj/W_proj"),
-    (lambda o: o["lstm"].update(dim=128), "RNN_0/RNN/MultiRNNCell/Cell0/LSTMCell/W_0"),
-    (lambda o: o["char_cnn"]["filters"].__setitem__(2, [3, 17]), "CNN/W_cnn_2"),
-    (lambda o: o["lstm"].update(n_layers=1), "RNN_0/RNN/MultiRNNCell/Cell1/LSTMCell/W_0"),
-    (lambda o: o["char_cnn"].update(n_highway=3), "CNN_high_2/W_carry"),
+@pytest.mark.parametrize("section, key, index, value", [
+    ("lstm", "projection_dim", None, 32),
+    ("lstm", "dim", None, 100000),
+    ("lstm", "n_layers", None, 1),
+    ("char_cnn", "n_highway", None, 3),
+    ("char_cnn", "filters", 2, [3, 17]),
 ])
-def test_mismatched_options_name_the_tensor(options_file, weight_file, tmp_path, change, dataset):
+def test_mismatched_options_name_the_option_and_both_values_before_allocating(
+        options_file, weight_file, tmp_path, monkeypatch, section, key, index, value):
     options = json.loads(open(options_file).read())
-    change(options)
+    original = options[section][key] if index is None else options[section][key][index]
+    if index is None:
+        options[section][key] = value
+    else:
+        options[section][key][index] = value
     bad = tmp_path / "options.json"
     bad.write_text(json.dumps(options))
-    with pytest.raises(ConfigurationError, match=re.escape(dataset)):
+
+    def no_allocation(*args, **kwargs):
+        raise AssertionError("the model was built before the shape check")
+
+    monkeypatch.setattr(bilm_module, "CharacterEncoder", no_allocation)
+    option = f"options.{section}.{key}" + ("" if index is None else f"[{index}]")
+    with pytest.raises(ConfigurationError, match=re.escape(f"{option} is {value} but the weights have {original} (")):
         ElmoBiLm.from_files(bad, weight_file)
+
+
+def test_a_different_number_of_filters_is_named(options_file, weight_file, tmp_path):
+    options = json.loads(open(options_file).read())
+    n = len(options["char_cnn"]["filters"])
+    options["char_cnn"]["filters"].append([2, 4])
+    (tmp_path / "o.json").write_text(json.dumps(options))
+    with pytest.raises(ConfigurationError, match=re.escape(f"options.char_cnn.filters (number of pairs) is {n + 1} "
+                                                           f"but the weights have {n}")):
+        ElmoBiLm.from_files(tmp_path / "o.json", weight_file)
+
+
+def test_dataset_shapes_are_read_without_the_data(weight_file):
+    assert dataset_shapes(weight_file) == {name: a.shape for name, a in read_datasets(weight_file).items()}
+
+
+def test_parameter_count_is_what_the_model_allocates():
+    for dims in ({"dim": 96, "projection_dim": 24, "n_layers": 3}, {"dim": 40, "projection_dim": 8, "n_layers": 1}):
+        options = ElmoOptions.from_dict({"char_cnn": {"embedding": {"dim": 8}, "filters": [[1, 8], [3, 16]],
+                                                      "n_highway": 2}, "lstm": dims})
+        assert options.parameter_count == sum(p.numel() for p in ElmoBiLm(options).parameters())
+
+
+def test_options_too_big_for_memory_fail_before_allocating(options_file):
+    options = json.loads(open(options_file).read())
+    options["lstm"]["dim"] = 10 ** 11  # about 6e13 parameters (220 TiB): no machine's memory holds them
+    with pytest.raises(ConfigurationError, match=r"options: the biLM would have \d\.\d+e\+13 parameters .*"
+                                                 r"options\.lstm\.dim 100000000000"):
+        ElmoBiLm(ElmoOptions.from_dict(options))
+    small = ElmoOptions.from_file(options_file)
+    small.check_fits_in_memory(4 * small.parameter_count)
+    with pytest.raises(ConfigurationError, match="more than this machine's"):
+        small.check_fits_in_memory(4 * small.parameter_count - 1)
 
 
 def test_bad_options_files(tmp_path, weight_file):

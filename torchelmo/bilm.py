@@ -15,7 +15,7 @@ from .characters import BOS_TOKEN, EOS_TOKEN
 from .lstm import ElmoLstm
 from .options import ElmoOptions
 from .sentence_boundaries import add_sentence_boundaries, remove_sentence_boundaries
-from .weights import load_weights
+from .weights import check_weight_file, load_weights
 
 logger = logging.getLogger(__name__)
 PathLike = Union[str, os.PathLike]
@@ -33,6 +33,7 @@ class ElmoBiLm(nn.Module):
 
     def __init__(self, options: ElmoOptions, stateful: bool = True, requires_grad: bool = False) -> None:
         super().__init__()
+        options.check_fits_in_memory()
         self.options = options
         self.char_encoder = CharacterEncoder(options.char_cnn, options.lstm.projection_dim)
         self.lstm = ElmoLstm(options.lstm, options.lstm.projection_dim, stateful=stateful)
@@ -43,7 +44,9 @@ class ElmoBiLm(nn.Module):
     @classmethod
     def from_files(cls, options_file: PathLike, weight_file: PathLike, **kwargs) -> "ElmoBiLm":
         """Build from an ``options.json`` and load an official ``weights.hdf5``."""
-        model = cls(ElmoOptions.from_file(options_file), **kwargs)
+        options = ElmoOptions.from_file(options_file)
+        check_weight_file(weight_file, options)  # before anything is allocated
+        model = cls(options, **kwargs)
         load_weights(model, weight_file)
         logger.info("Loaded ELMo weights from %s (options %s)", os.fspath(weight_file), os.fspath(options_file))
         return model

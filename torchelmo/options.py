@@ -14,12 +14,20 @@ Keys outside ``char_cnn`` and ``lstm`` (bilm-tf's training settings such as
 import json
 import os
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Tuple, Union
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 from .characters import MAX_WORD_LENGTH
 from .errors import ConfigurationError
 
 ACTIVATIONS = ("relu", "tanh")
+
+
+def physical_memory_bytes() -> Optional[int]:
+    """This machine's physical memory, or None where the OS does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
 
 
 def _require(condition: bool, where: str, message: str) -> None:
@@ -115,6 +123,31 @@ class ElmoOptions:
     def output_dim(self) -> int:
         """Size of every ELMo layer: forward and backward projections concatenated."""
         return 2 * self.lstm.projection_dim
+
+    @property
+    def parameter_count(self) -> int:
+        """Parameters of the biLM these options describe (character CNN and LSTMs; no softmax)."""
+        cnn, lstm = self.char_cnn, self.lstm
+        n, proj, cell = cnn.n_filters, lstm.projection_dim, lstm.dim
+        encoder = (262 * cnn.embedding_dim + sum(num * (cnn.embedding_dim * width + 1) for width, num in cnn.filters)
+                   + cnn.n_highway * 2 * n * (n + 1) + proj * (n + 1))
+        per_direction_layer = 4 * cell * (proj + proj + 1) + proj * cell
+        return encoder + 2 * lstm.n_layers * per_direction_layer
+
+    def check_fits_in_memory(self, memory_bytes: Optional[int] = None) -> None:
+        """Raise ConfigurationError, before anything is allocated, when the float32 parameters
+        alone would not fit in ``memory_bytes`` (default: this machine's physical memory)."""
+        if memory_bytes is None:
+            memory_bytes = physical_memory_bytes()
+        needed = 4 * self.parameter_count
+        if memory_bytes is not None and needed > memory_bytes:
+            cnn, lstm = self.char_cnn, self.lstm
+            raise ConfigurationError(
+                f"options: the biLM would have {self.parameter_count:.3g} parameters ({needed / 2**30:.1f} GiB as "
+                f"float32), more than this machine's {memory_bytes / 2**30:.1f} GiB of memory (options.lstm.dim "
+                f"{lstm.dim}, options.lstm.projection_dim {lstm.projection_dim}, options.lstm.n_layers "
+                f"{lstm.n_layers}, {cnn.n_filters} filters in options.char_cnn.filters, options.char_cnn.n_highway "
+                f"{cnn.n_highway})")
 
     @classmethod
     def from_dict(cls, data: Dict[str, Any]) -> "ElmoOptions":

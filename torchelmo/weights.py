@@ -15,7 +15,7 @@ This is the only module that knows the dataset names and TensorFlow's convention
 :func:`load_weights` and :func:`save_weights` are inverses.
 """
 import os
-from typing import Dict, Tuple, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
 
 import h5py
 import numpy as np
@@ -63,44 +63,104 @@ def _swap_tf_torch_gates(array: np.ndarray, cell: int) -> np.ndarray:
     return out
 
 
-def read_datasets(path: PathLike) -> Dict[str, np.ndarray]:
-    """All datasets of an HDF5 file by full name; clear errors for missing/corrupt files."""
+def _visit_datasets(path: PathLike, visit: Callable[[str, "h5py.Dataset"], None]) -> None:
+    """Call ``visit(name, dataset)`` for every dataset of an HDF5 file; clear errors for
+    missing/corrupt files."""
     path = os.fspath(path)
     if not os.path.exists(path):
         raise WeightFileError(f"{path}: weight file not found")
     if os.path.isdir(path):
         raise WeightFileError(f"{path}: is a directory, expected an HDF5 weight file")
-    arrays: Dict[str, np.ndarray] = {}
     try:
         with h5py.File(path, "r") as f:
-            def visit(name: str, obj: object) -> None:
-                if isinstance(obj, h5py.Dataset):
-                    arrays[name] = obj[...]
-            f.visititems(visit)
+            f.visititems(lambda name, obj: visit(name, obj) if isinstance(obj, h5py.Dataset) else None)
     except (OSError, KeyError, ValueError, RuntimeError) as error:
         raise WeightFileError(f"{path}: not a readable HDF5 weight file ({error})") from None
+
+
+def read_datasets(path: PathLike) -> Dict[str, np.ndarray]:
+    """All datasets of an HDF5 file by full name."""
+    arrays: Dict[str, np.ndarray] = {}
+    _visit_datasets(path, lambda name, dataset: arrays.__setitem__(name, dataset[...]))
     return arrays
 
 
-def check_shapes(arrays: Dict[str, np.ndarray], options: ElmoOptions, path: PathLike) -> None:
-    """Raise ConfigurationError naming the first dataset that does not fit ``options``."""
+def dataset_shapes(path: PathLike) -> Dict[str, Tuple[int, ...]]:
+    """The shape of every dataset of an HDF5 file by full name, without reading the data."""
+    shapes: Dict[str, Tuple[int, ...]] = {}
+    _visit_datasets(path, lambda name, dataset: shapes.__setitem__(name, tuple(dataset.shape)))
+    return shapes
+
+
+def _count(shapes: Mapping[str, Tuple[int, ...]], name: Callable[[int], str]) -> int:
+    """How many of the datasets ``name(0)``, ``name(1)``, ... exist, in a row."""
+    k = 0
+    while name(k) in shapes:
+        k += 1
+    return k
+
+
+def _option_mismatch(shapes: Mapping[str, Tuple[int, ...]], options: ElmoOptions) -> Optional[str]:
+    """The first option whose value the weights contradict, as ``"options.x is A but the
+    weights have B (dataset ...)"``; None where they agree (or the file is not ELMo-shaped)."""
+    cnn, lstm = options.char_cnn, options.lstm
+    checks: List[Tuple[str, Any, Any, str]] = []  # option, its value, the weights' value, dataset(s)
+
+    def shape_of(name: str, rank: int) -> Optional[Tuple[int, ...]]:
+        shape = shapes.get(name)
+        return shape if shape is not None and len(shape) == rank else None
+
+    if shape_of("char_embed", 2):
+        checks.append(("char_cnn.embedding.dim", cnn.embedding_dim, shapes["char_embed"][1], "char_embed"))
+    n_convolutions = _count(shapes, lambda i: f"CNN/W_cnn_{i}")
+    if n_convolutions:
+        checks.append(("char_cnn.filters (number of pairs)", len(cnn.filters), n_convolutions, "CNN/W_cnn_*"))
+    for i, (width, num) in enumerate(cnn.filters[:n_convolutions]):
+        shape = shape_of(f"CNN/W_cnn_{i}", 4)
+        if shape:
+            checks.append((f"char_cnn.filters[{i}]", [width, num], [shape[1], shape[3]], f"CNN/W_cnn_{i}"))
+    checks.append(("char_cnn.n_highway", cnn.n_highway, _count(shapes, lambda k: f"CNN_high_{k}/W_carry"),
+                   "CNN_high_*"))
+    if shape_of("CNN_proj/W_proj", 2):
+        checks.append(("lstm.projection_dim", lstm.projection_dim, shapes["CNN_proj/W_proj"][1], "CNN_proj/W_proj"))
+    n_layers = _count(shapes, lambda layer: f"{lstm_prefix(0, layer)}/W_0")
+    if n_layers:
+        checks.append(("lstm.n_layers", lstm.n_layers, n_layers, f"{lstm_prefix(0, 0)}/W_0, ..."))
+    projection = f"{lstm_prefix(0, 0)}/W_P_0"
+    if shape_of(projection, 2):
+        checks.append(("lstm.dim", lstm.dim, shapes[projection][0], projection))
+    for option, value, found, dataset in checks:
+        if value != found:
+            evidence = f"dataset '{dataset}' has shape {shapes[dataset]}" if dataset in shapes else f"datasets {dataset}"
+            return f"options.{option} is {value} but the weights have {found} ({evidence})"
+    return None
+
+
+def check_shapes(shapes: Mapping[str, Union[Tuple[int, ...], np.ndarray]], options: ElmoOptions,
+                 path: PathLike) -> None:
+    """Raise ConfigurationError naming the first option (or else dataset) that does not fit.
+
+    ``shapes`` maps dataset names to shapes (see :func:`dataset_shapes`) or to arrays.
+    """
+    shapes = {name: tuple(getattr(value, "shape", value)) for name, value in shapes.items()}
+    mismatch = _option_mismatch(shapes, options)
+    if mismatch is not None:
+        raise ConfigurationError(f"{os.fspath(path)}: {mismatch}; the options and weights do not belong together")
     expected = expected_shapes(options)
     for name, shape in expected.items():
-        if name not in arrays:
+        if name not in shapes:
             raise ConfigurationError(
                 f"{os.fspath(path)}: dataset '{name}' (shape {shape}) required by the options is "
                 f"missing; do the options and weights belong together?")
-        if tuple(arrays[name].shape) != shape:
+        if shapes[name] != shape:
             raise ConfigurationError(
-                f"{os.fspath(path)}: dataset '{name}' has shape {tuple(arrays[name].shape)} but the "
+                f"{os.fspath(path)}: dataset '{name}' has shape {shapes[name]} but the "
                 f"options imply {shape}; the options and weights do not belong together")
-    cnn, lstm = options.char_cnn, options.lstm
-    surplus = [name for name in (f"CNN/W_cnn_{len(cnn.filters)}", f"CNN_high_{cnn.n_highway}/W_carry",
-                                 f"{lstm_prefix(0, lstm.n_layers)}/W_0") if name in arrays]
-    if surplus:
-        raise ConfigurationError(
-            f"{os.fspath(path)}: dataset '{surplus[0]}' is not used by the options (the weights have "
-            f"more filters, highway layers or LSTM layers); the options and weights do not belong together")
+
+
+def check_weight_file(path: PathLike, options: ElmoOptions) -> None:
+    """Check a weight file's dataset shapes against ``options`` before any model is built."""
+    check_shapes(dataset_shapes(path), options, path)
 
 
 def load_weights(bilm: "torch.nn.Module", path: PathLike) -> None:

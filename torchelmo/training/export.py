@@ -14,7 +14,7 @@ import torch
 
 from ..errors import ConfigurationError, WeightFileError
 from ..options import ElmoOptions
-from ..weights import load_weights, read_datasets, save_weights
+from ..weights import check_weight_file, load_weights, read_datasets, save_weights
 from .config import TrainingConfig
 from .model import BidirectionalLM
 from .vocab import Vocabulary
@@ -87,7 +87,9 @@ def load_language_model(options_file: PathLike, weight_file: PathLike, vocab: Vo
     if not os.path.isfile(softmax_file):
         raise ConfigurationError(f"{os.fspath(softmax_file)}: softmax file not found (torchelmo train writes "
                                  f"{SOFTMAX_FILE} beside {WEIGHTS_FILE}; pass its path)")
-    model = BidirectionalLM(ElmoOptions.from_file(options_file), len(vocab))
+    options = ElmoOptions.from_file(options_file)
+    check_weight_file(weight_file, options)
+    model = BidirectionalLM(options, len(vocab))
     load_weights(model.bilm, weight_file)
     load_softmax(model, softmax_file)
     return model
