@@ -8,11 +8,9 @@ import logging
 import os
 from typing import Dict, Tuple
 
-import torch
-
 from ..errors import ConfigurationError
 from .config import TaskConfig, parse_config
-from .files import write_json
+from .files import load_tensors, write_json
 from .models import TaskModel, model_class
 from .vocabulary import Vocabulary
 
@@ -37,7 +35,7 @@ def _read_json(path: str):
     try:
         with open(path, encoding="utf-8") as f:
             return json.load(f)
-    except (OSError, json.JSONDecodeError) as error:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ConfigurationError(f"{path}: cannot read ({error}); is this a folder written by "
                                  f"`torchelmo task train`?") from None
 
@@ -46,10 +44,8 @@ def load_archive(folder: str, device: str = "cpu") -> Tuple[TaskConfig, TaskMode
     """The config and the trained model (in eval mode, on ``device``) saved in ``folder``."""
     config = parse_config(_read_json(os.path.join(folder, CONFIG_FILE)))
     vocabularies = {k: Vocabulary.from_dict(v) for k, v in _read_json(os.path.join(folder, VOCABULARIES_FILE)).items()}
-    weights = os.path.join(folder, WEIGHTS_FILE)
-    if not os.path.isfile(weights):
-        raise ConfigurationError(f"{weights}: no trained weights")
+    weights = load_tensors(os.path.join(folder, WEIGHTS_FILE))
     model = build_model(config, vocabularies)
-    model.load_checkpoint_state(torch.load(weights, map_location="cpu", weights_only=True))
+    model.load_checkpoint_state(weights)
     logger.info("Loaded %s model from %s", config.model.type, folder)
     return config, model.to(device).eval()

@@ -1,10 +1,13 @@
-"""Writing outputs atomically: a temporary file in the same folder, then ``os.replace``."""
+"""Writing outputs atomically: a temporary file in the same folder, then ``os.replace``; and
+reading the tensors written so, with one-line errors."""
 import json
 import os
 from contextlib import contextmanager
-from typing import IO, Any, Iterable, Iterator
+from typing import IO, Any, Dict, Iterable, Iterator
 
 import torch
+
+from ..errors import ConfigurationError
 
 
 @contextmanager
@@ -35,3 +38,18 @@ def write_jsonl(path: str, records: Iterable[Any]) -> None:
 def save_tensors(path: str, state: Any) -> None:
     with atomic_file(path, "wb") as f:
         torch.save(state, f)
+
+
+def load_tensors(path: str, device: str = "cpu") -> Dict[str, torch.Tensor]:
+    """What :func:`save_tensors` wrote (a dict of tensors), on ``device``; a missing,
+    truncated or foreign file fails with one line naming it."""
+    if not os.path.isfile(path):
+        raise ConfigurationError(f"{path}: no trained weights")
+    try:
+        state = torch.load(path, map_location=device, weights_only=True)
+    except Exception as error:  # torch raises many types (RuntimeError, EOFError, UnpicklingError, ...)
+        reason = str(error).split(". ")[0] or type(error).__name__
+        raise ConfigurationError(f"{path}: not a readable torch file, truncated or damaged? ({reason})") from None
+    if not isinstance(state, dict):
+        raise ConfigurationError(f"{path}: expected a dict of tensors, found a {type(state).__name__}")
+    return state

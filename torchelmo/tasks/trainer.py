@@ -21,7 +21,7 @@ from .archive import CONFIG_FILE, CURVE_FILE, METRICS_FILE, WEIGHTS_FILE, build_
 from .batching import bucketed_batches
 from .config import TaskConfig, TrainerConfig, absolute_paths, config_dict
 from .evaluation import prediction_records, resolve_device, run_model, to_device, write_task_format
-from .files import save_tensors, write_json, write_jsonl
+from .files import load_tensors, save_tensors, write_json, write_jsonl
 from .models import TaskModel, model_class
 from .plotting import plot_learning_curves
 from .sources import read_source
@@ -134,8 +134,7 @@ def train(config: TaskConfig, output_dir: str, overwrite: bool = False) -> Dict[
         elif epoch - best["epoch"] >= trainer.patience:
             logger.info("no improvement for %d epochs: stopping", trainer.patience)
             break
-    model.load_checkpoint_state(torch.load(os.path.join(output_dir, WEIGHTS_FILE), map_location=device,
-                                           weights_only=True))
+    model.load_checkpoint_state(load_tensors(os.path.join(output_dir, WEIGHTS_FILE), device))
     metrics: Dict[str, Any] = {"model": config.model.type, "elmo": config.model.embedders.elmo is not None,
                                "validation_metric": metric, "best_epoch": best["epoch"],
                                "validation": {k[len("validation_"):]: v for k, v in best.items()

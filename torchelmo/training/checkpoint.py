@@ -13,6 +13,8 @@ from ..errors import ConfigurationError
 
 PathLike = Union[str, os.PathLike]
 CHECKPOINT_FILE = "checkpoint.pt"
+CHECKPOINT_KEYS = ("step", "tokens_seen", "elapsed", "world_size", "model", "optimizer", "config", "options",
+                   "vocab", "train_files", "ranks")
 
 
 def rng_state(device: torch.device) -> Dict[str, Any]:
@@ -40,11 +42,16 @@ def save_checkpoint(state: Dict[str, Any], path: PathLike) -> None:
 
 
 def load_checkpoint(path: PathLike) -> Dict[str, Any]:
-    """Read a checkpoint onto the CPU; clear errors when missing or unreadable."""
+    """Read a checkpoint onto the CPU; clear errors when missing, unreadable or incomplete."""
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise ConfigurationError(f"{path}: no checkpoint to resume from")
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises many types for truncated or foreign files
-        raise ConfigurationError(f"{path}: not a readable checkpoint ({type(error).__name__}: {error})") from None
+        reason = str(error).split(". ")[0] or type(error).__name__
+        raise ConfigurationError(f"{path}: not a readable checkpoint, truncated or damaged? ({reason})") from None
+    missing = [key for key in CHECKPOINT_KEYS if not isinstance(state, dict) or key not in state]
+    if missing:
+        raise ConfigurationError(f"{path}: not a complete torchelmo checkpoint (missing {', '.join(missing)})")
+    return state

@@ -83,20 +83,38 @@ def resolve_settings(output_dir: PathLike, options: Optional[ElmoOptions] = None
         options = options or small_options()
         return options, TrainingConfig().updated(**settings_from_options(options)).updated(**overrides)
     path = os.path.join(os.fspath(output_dir), TRAIN_CONFIG_FILE)
-    if not os.path.isfile(path):
-        raise ConfigurationError(f"{path}: not found; is {os.fspath(output_dir)} the output directory of a run?")
-    with open(path, encoding="utf-8") as f:
-        saved = json.load(f)
-    saved_options = ElmoOptions.from_dict(saved["options"])
+    saved = _read_saved_run(path, output_dir)
+    try:
+        saved_options = ElmoOptions.from_dict(saved["options"])
+        saved_config = TrainingConfig().updated(**saved["training"])
+    except ConfigurationError as error:
+        raise ConfigurationError(f"{path}: {error}") from None
     if options is not None:
         given, kept = options.to_dict(), saved_options.to_dict()
         if (given["char_cnn"], given["lstm"]) != (kept["char_cnn"], kept["lstm"]):
             raise ConfigurationError(f"--options describe another architecture than the run in "
                                      f"{os.fspath(output_dir)} was started with")
-    saved_config = TrainingConfig().updated(**saved["training"])
     config = saved_config.updated(**overrides)
     config.check_resumable_as(saved_config)
     return saved_options, config
+
+
+def _read_saved_run(path: str, output_dir: PathLike) -> Dict[str, Any]:
+    """``train_config.json`` parsed, with its ``options`` and ``training`` objects; one-line
+    errors naming the file when it is missing, not JSON, or lacks them."""
+    if not os.path.isfile(path):
+        raise ConfigurationError(f"{path}: not found; is {os.fspath(output_dir)} the output directory of a run?")
+    try:
+        with open(path, encoding="utf-8") as f:
+            saved = json.load(f)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ConfigurationError(f"{path}: not valid JSON ({error}); the run's settings cannot be "
+                                 f"restored") from None
+    for key in ("options", "training"):
+        if not isinstance(saved, dict) or not isinstance(saved.get(key), dict):
+            raise ConfigurationError(f"{path}: '{key}' is missing or not an object; the run's settings "
+                                     f"cannot be restored")
+    return saved
 
 
 class _StopRequest:
@@ -175,7 +193,8 @@ class Trainer:
     # ----------------------------------------------------------------- checkpoints
     def restore(self) -> None:
         """Continue from ``checkpoint.pt``: weights, optimizer, step, data position, RNG."""
-        state = load_checkpoint(self._path(CHECKPOINT_FILE))
+        path = self._path(CHECKPOINT_FILE)
+        state = load_checkpoint(path)
         if state["world_size"] != self.ctx.world_size:
             raise ConfigurationError(f"the run in {self.output_dir} was saved by {state['world_size']} process(es); "
                                      f"resume it with the same number (got {self.ctx.world_size})")
@@ -186,13 +205,18 @@ class Trainer:
                                      f"exact continuation needs the same files")
         if state["vocab"] != self.vocab.words:
             raise ConfigurationError(f"{self._path(VOCAB_FILE)} differs from the vocabulary the run was started with")
-        self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.step, self.tokens_seen, self.elapsed = state["step"], state["tokens_seen"], state["elapsed"]
+        try:
+            self.model.load_state_dict(state["model"])
+            self.optimizer.load_state_dict(state["optimizer"])
+            self.step, self.tokens_seen, self.elapsed = state["step"], state["tokens_seen"], state["elapsed"]
+            mine = state["ranks"][self.ctx.rank]
+            self.position = DataPosition(**mine["position"])
+            restore_rng_state(mine["rng"], self.ctx.device)
+        except (KeyError, IndexError, TypeError, ValueError, RuntimeError) as error:
+            reason = " ".join(str(error).split())[:300]
+            raise ConfigurationError(f"{path}: the checkpoint does not fit this run ({type(error).__name__}: "
+                                     f"{reason})") from None
         self.saved_step = self.step
-        mine = state["ranks"][self.ctx.rank]
-        self.position = DataPosition(**mine["position"])
-        restore_rng_state(mine["rng"], self.ctx.device)
         if self.ctx.is_main:
             self._truncate_metrics()
         self._info("Resumed from step %d (%s tokens seen)", self.step, f"{self.tokens_seen:,}")
@@ -373,9 +397,6 @@ def train(train_data: Union[str, Sequence[str]], output_dir: PathLike, options: 
             package_logger.addHandler(handler)
             if package_logger.getEffectiveLevel() > logging.INFO:
                 package_logger.setLevel(logging.INFO)  # the log file gets the progress lines
-            _write_json(os.path.join(output_dir, TRAIN_CONFIG_FILE),  # on resume: with the changed settings
-                        {"training": config.to_dict(), "options": options.to_dict(),
-                         "train_data": train_files, "heldout_data": heldout_files})
         with logging_redirect_tqdm():
             vocab = _prepare_vocabulary(ctx, train_files, output_dir, config, vocab_file, resume, progress)
             trainer = Trainer(ctx, train_files, output_dir, options, config, vocab, heldout_files, progress)
@@ -393,6 +414,10 @@ def train(train_data: Union[str, Sequence[str]], output_dir: PathLike, options: 
                                 "comparable with held-out (full softmax) perplexity", config.n_negative_samples)
             if resume:
                 trainer.restore()
+            if ctx.is_main:  # after a resume is known to work: with the changed settings
+                _write_json(os.path.join(output_dir, TRAIN_CONFIG_FILE),
+                            {"training": config.to_dict(), "options": options.to_dict(),
+                             "train_data": train_files, "heldout_data": heldout_files})
             result = trainer.run()
             del trainer  # its DistributedDataParallel holds the process group that close() ends
         if not result.completed:

@@ -13,22 +13,22 @@ from ...errors import InputError
 from ..config import ClassificationReaderConfig
 from ..instance import Instance
 from . import register_reader
+from .blocks import utf8_lines
 
 
 @register_reader("classification")
 def read_classification(path: str, config: ClassificationReaderConfig) -> Iterator[Instance]:
     """Instances of ``path``; a malformed record or an empty text fails with ``file:line``."""
-    with open(path, encoding="utf-8-sig", newline="") as f:
-        for line, label, text in _records(f, path, config):
-            tokens = (text.lower() if config.lowercase else text).split()
-            if not tokens:
-                raise InputError(f"{path}:{line}: empty text")
-            yield Instance(tokens=tokens, label=label, source=f"{path}:{line}")
+    for line, label, text in _records(path, config):
+        tokens = (text.lower() if config.lowercase else text).split()
+        if not tokens:
+            raise InputError(f"{path}:{line}: empty text")
+        yield Instance(tokens=tokens, label=label, source=f"{path}:{line}")
 
 
-def _records(f, path: str, config: ClassificationReaderConfig) -> Iterator[Tuple[int, str, str]]:
+def _records(path: str, config: ClassificationReaderConfig) -> Iterator[Tuple[int, str, str]]:
     if config.format == "csv":
-        reader = csv.reader(f)
+        reader = csv.reader(line for _, line in utf8_lines(path, keep_ends=True))
         start = 1
         for row in reader:
             if len(row) != 2:
@@ -36,8 +36,7 @@ def _records(f, path: str, config: ClassificationReaderConfig) -> Iterator[Tuple
             yield start, row[0], row[1]
             start = reader.line_num + 1
         return
-    for number, line in enumerate(f, 1):
-        line = line.rstrip("\r\n")
+    for number, line in utf8_lines(path):
         if not line.strip():
             continue
         if config.format == "tsv":

@@ -18,6 +18,7 @@ from ...errors import InputError
 from ..config import Conll2012ReaderConfig, ConlluReaderConfig
 from ..document import Cluster, Document, Mention
 from . import register_reader
+from .blocks import utf8_lines
 from .conllu import read_conllu
 
 logger = logging.getLogger(__name__)
@@ -148,30 +149,28 @@ def read_conll2012(path: str, config: Conll2012ReaderConfig) -> Iterator[Documen
     stem = os.path.splitext(os.path.basename(path))[0]
     documents = 0
     builder: Optional[_DocumentBuilder] = None
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
-            line = line.rstrip("\r\n")
-            begin = _BEGIN.match(line)
-            if begin:
-                if builder is not None:
-                    raise InputError(f"{path}:{number}: a document begins before the one at line {builder.line} ended")
-                builder = _DocumentBuilder(path, number, begin.group(1), stem, config)
-            elif _END.match(line):
-                if builder is None:
-                    raise InputError(f"{path}:{number}: '#end document' without '#begin document'")
-                documents += 1
-                if sentences is not None and documents > 1:
-                    raise InputError(f"{path}:{number}: sentences from {sentences_path} fit one document per file")
-                yield builder.build(sentences, sentences_path)
-                builder = None
-            elif line.startswith("#"):
-                continue
-            elif not line.strip():
-                if builder is not None:
-                    builder.end_sentence()
-            elif builder is None:
-                raise InputError(f"{path}:{number}: word outside a '#begin document' ... '#end document' block")
-            else:
-                builder.add_token(line.split("\t") if "\t" in line else line.split(), number)
+    for number, line in utf8_lines(path):
+        begin = _BEGIN.match(line)
+        if begin:
+            if builder is not None:
+                raise InputError(f"{path}:{number}: a document begins before the one at line {builder.line} ended")
+            builder = _DocumentBuilder(path, number, begin.group(1), stem, config)
+        elif _END.match(line):
+            if builder is None:
+                raise InputError(f"{path}:{number}: '#end document' without '#begin document'")
+            documents += 1
+            if sentences is not None and documents > 1:
+                raise InputError(f"{path}:{number}: sentences from {sentences_path} fit one document per file")
+            yield builder.build(sentences, sentences_path)
+            builder = None
+        elif line.startswith("#"):
+            continue
+        elif not line.strip():
+            if builder is not None:
+                builder.end_sentence()
+        elif builder is None:
+            raise InputError(f"{path}:{number}: word outside a '#begin document' ... '#end document' block")
+        else:
+            builder.add_token(line.split("\t") if "\t" in line else line.split(), number)
     if builder is not None:
         raise InputError(f"{path}:{builder.line}: document not ended by '#end document'")

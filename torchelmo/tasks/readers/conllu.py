@@ -37,7 +37,10 @@ def _instance(rows: List[List[str]], config: ConlluReaderConfig, source: str) ->
     heads = []
     for row in rows:
         if not row[6].isdigit():
-            raise InputError(f"{path}:{row[10]}: HEAD must be a number, got {row[6]!r}")
+            raise InputError(f"{path}:{row[10]}: HEAD must be a non-negative integer, got {row[6]!r}")
+        if int(row[6]) > len(rows):
+            raise InputError(f"{path}:{row[10]}: HEAD {row[6]} is out of range: the sentence has {len(rows)} "
+                             f"words (0 is the root)")
         heads.append(int(row[6]))
     if config.tags == "entity":
         brackets = EntityBrackets(path)
