@@ -185,3 +185,22 @@ def test_task_archive_with_a_damaged_model_pt_is_one_line(task_model, tmp_path, 
     assert error_line(capsys).startswith(f"torchelmo: error: {folder / message}")
     with pytest.raises(ConfigurationError, match="model.pt"):
         main(["task", "predict", str(folder), str(EWT / "en_ewt-ud-dev.conllu"), "--verbose"])
+
+
+def test_task_predict_has_the_flags_its_advice_names(task_model, tmp_path, capsys):
+    text = tmp_path / "in.txt"
+    text.write_bytes(b"The cat sat .\n\nA d\xffg ran .\n")
+    out = tmp_path / "out.jsonl"
+    command = ["task", "predict", str(task_model), str(text), "--text", "--output", str(out)]
+    assert main(command) == 2
+    assert error_line(capsys).endswith("use --errors replace or --errors skip")
+    assert main(command + ["--errors", "replace"]) == 2
+    assert error_line(capsys).endswith("remove them or use --blank-lines skip")
+    assert main(command + ["--blank-lines", "skip", "--errors", "replace"]) == 0
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["tokens"] for r in records] == [["The", "cat", "sat", "."], ["A", "d\ufffdg", "ran", "."]]
+    assert [r["source"] for r in records] == [f"{text}:1", f"{text}:3"]
+    assert main(command + ["--max-sentence-length", "3", "--blank-lines", "skip", "--errors", "skip"]) == 2
+    assert "line 1 has 4 tokens, more than --max-sentence-length 3" in error_line(capsys)
+    with pytest.raises(SystemExit):  # argparse refuses it: nothing to predict for an empty line
+        main(command + ["--blank-lines", "empty"])

@@ -42,15 +42,7 @@ def _add_embed_parser(subparsers) -> None:
                    help="replace OUTPUT (and discard an interrupted run's partial output)")
     p.add_argument("--resume", action="store_true",
                    help="finish an interrupted run from its partial output (OUTPUT.partial/)")
-    p.add_argument("--errors", choices=ENCODING_ERRORS, default="strict",
-                   help="lines that are not valid UTF-8: fail (strict, default), replace bad bytes "
-                        "with U+FFFD, or skip the line")
-    p.add_argument("--blank-lines", choices=BLANK_LINES, default="error",
-                   help="empty lines: fail (error, default, like allennlp), skip them, or write an "
-                        "empty (0-token) dataset")
-    p.add_argument("--max-sentence-length", type=int, default=DEFAULT_MAX_SENTENCE_LENGTH,
-                   help="fail on sentences with more tokens than this, naming the line "
-                        f"(default {DEFAULT_MAX_SENTENCE_LENGTH}; 0 = no limit)")
+    _add_input_policy_flags(p)
     p.add_argument("--checkpoint-every", type=int, default=20,
                    help="batches between resumable checkpoints (default 20)")
     p.add_argument("--precision", choices=PRECISIONS, default="fp32",
@@ -59,6 +51,27 @@ def _add_embed_parser(subparsers) -> None:
     p.add_argument("--compile", action="store_true",
                    help="fuse the LSTM cell update with torch.compile (needs a C++ compiler)")
     p.set_defaults(func=_run_embed)
+
+
+def _add_input_policy_flags(p, blank_lines=BLANK_LINES) -> None:
+    """--errors, --blank-lines, --max-sentence-length: the flags of an InputPolicy."""
+    p.add_argument("--errors", choices=ENCODING_ERRORS, default="strict",
+                   help="lines that are not valid UTF-8: fail (strict, default), replace bad bytes "
+                        "with U+FFFD, or skip the line")
+    p.add_argument("--blank-lines", choices=blank_lines, default="error",
+                   help="empty lines: fail (error, default, like allennlp), skip them" +
+                        (", or write an empty (0-token) dataset" if "empty" in blank_lines else ""))
+    p.add_argument("--max-sentence-length", type=int, default=DEFAULT_MAX_SENTENCE_LENGTH,
+                   help="fail on sentences with more tokens than this, naming the line "
+                        f"(default {DEFAULT_MAX_SENTENCE_LENGTH}; 0 = no limit)")
+
+
+def _input_policy(args: argparse.Namespace):
+    from .sentences import InputPolicy
+
+    if args.max_sentence_length < 0:
+        raise ElmoError(f"--max-sentence-length must be >= 0, got {args.max_sentence_length}")
+    return InputPolicy(errors=args.errors, blank_lines=args.blank_lines, max_sentence_length=args.max_sentence_length)
 
 
 def _run_embed(args: argparse.Namespace) -> None:
@@ -131,6 +144,7 @@ def _add_task_parser(subparsers) -> None:
                                        "sentence per line ('-' for stdin)")
     predict.add_argument("--text", action="store_true", help="INPUT holds one whitespace-tokenized sentence per line")
     predict.add_argument("--output", help="JSON-lines file to write (default: stdout)")
+    _add_input_policy_flags(predict.add_argument_group("lines of a --text INPUT"), blank_lines=("error", "skip"))
     for command in (evaluate, predict):
         command.add_argument("--batch-size", type=int, default=64, help="sentences per batch (default 64)")
         command.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (default cpu)")
@@ -166,7 +180,7 @@ def _run_task_predict(args: argparse.Namespace) -> None:
     if args.batch_size < 1:
         raise ElmoError(f"--batch-size must be positive, got {args.batch_size}")
     predict_archive(args.model_dir, args.input, args.output, text=args.text, batch_size=args.batch_size,
-                    device=args.device)
+                    device=args.device, input_policy=_input_policy(args))
 
 
 # Training flags -> TrainingConfig fields; unset flags keep the options file's or the default value.

@@ -144,7 +144,7 @@ def _scan(path: str, name: str, policy: InputPolicy, temporary: bool) -> Sentenc
                          f"sentences or raise the limit")
     if blank and policy.blank_lines == "error":
         raise InputError(f"{name}: {len(blank)} empty line(s), at line(s) {_shown(blank)}; remove them "
-                         f"or use --blank-lines skip|empty")
+                         f"or use --blank-lines skip")
     skipped = sorted(invalid + (blank if policy.blank_lines == "skip" else []))
     return SentenceFile(path=path, display_name=name, num_lines=count, policy=policy, sha256=digest.hexdigest(),
                         skipped=skipped, temporary=temporary)

@@ -8,7 +8,7 @@ import torch
 from tqdm import tqdm
 
 from ..errors import ConfigurationError
-from ..sentences import open_sentence_file
+from ..sentences import InputPolicy, open_sentence_file
 from .archive import load_archive
 from .batching import Batch, bucketed_batches
 from .config import SourceConfig
@@ -77,18 +77,21 @@ def evaluate_archive(folder: str, data: str, split_file: Optional[str] = None, s
 
 
 def predict_archive(folder: str, input_path: str, output_path: Optional[str] = None, text: bool = False,
-                    batch_size: int = 64, device: str = "cpu") -> int:
+                    batch_size: int = 64, device: str = "cpu", input_policy: Optional[InputPolicy] = None) -> int:
     """Write one JSON line per sentence of ``input_path`` to ``output_path`` (stdout if None);
     an ``output_path`` ending in the model's ``prediction_suffix`` (e.g. ``.conll``) gets the
     task's own format instead.
 
     ``text``: the input holds one whitespace-tokenized sentence per line ('-' for stdin);
-    otherwise it is read like the training data. Returns the number of sentences.
+    otherwise it is read like the training data. ``input_policy`` says what to do with invalid
+    UTF-8, blank and over-long lines of a ``text`` input (default: fail, naming the line;
+    ``blank_lines="empty"`` is refused: a model has nothing to predict for no words).
+    Returns the number of sentences.
     """
     device = resolve_device(device)
     config, model = load_archive(folder, device)
     if text:
-        instances = _text_instances(input_path)
+        instances = _text_instances(input_path, input_policy)
     else:
         instances = read_source(SourceConfig(path=input_path), config.data.reader)
     predictions, _ = run_model(model, instances, batch_size, device)
@@ -112,8 +115,10 @@ def write_task_format(path: str, model: TaskModel, instances: Sequence[Instance]
     logger.info("Wrote %d predictions to %s", len(predictions), path)
 
 
-def _text_instances(path: str) -> List[Instance]:
-    sentences = open_sentence_file(path)
+def _text_instances(path: str, policy: Optional[InputPolicy] = None) -> List[Instance]:
+    if policy is not None and policy.blank_lines == "empty":
+        raise ConfigurationError("blank_lines='empty' cannot be predicted (no words); use 'error' or 'skip'")
+    sentences = open_sentence_file(path, policy)
     try:
         return [Instance(tokens=line.split(), source=f"{sentences.display_name}:{index + 1}")
                 for index, line in sentences.lines() if line is not None]
