@@ -57,3 +57,13 @@ def test_options_file_training_keys_are_validated(files, tmp_path, capsys):
     assert main(["train", "--train-data", str(corpus), "--output-dir", str(tmp_path / "out"),
                  "--options", str(options)]) == 2
     assert "training setting dropout: expected a number in [0, 1), got 1.5" in capsys.readouterr().err
+
+
+def test_options_too_big_for_memory_fail_before_the_output_directory_is_made(files, tmp_path, capsys):
+    corpus, _ = files
+    options = tmp_path / "huge.json"
+    options.write_text(json.dumps({**TINY_OPTIONS, "lstm": {**TINY_OPTIONS["lstm"], "dim": 10 ** 11}}))
+    assert main(["train", "--train-data", str(corpus), "--output-dir", str(tmp_path / "out"),
+                 "--options", str(options)]) == 2
+    assert "options.lstm.dim 100000000000" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

@@ -379,6 +379,7 @@ def train(train_data: Union[str, Sequence[str]], output_dir: PathLike, options: 
     if options is None or config is None:
         resolved_options, resolved_config = resolve_settings(output_dir, options, resume=resume)
         options, config = options or resolved_options, config or resolved_config
+    options.check_fits_in_memory()  # before the output directory is touched
     train_files = resolve_files(train_data, "--train-data")
     heldout_files = resolve_files(heldout_data, "--heldout-data") if heldout_data else []
     if not resume and os.path.exists(os.path.join(output_dir, CHECKPOINT_FILE)):
