@@ -9,6 +9,9 @@ Two reduced-precision modes trade exactness for speed (see docs/speed.md for the
 deviations): ``"bf16"`` multiplies in bfloat16; ``"int8"`` is dynamic int8 quantization:
 symmetric int8 weights with one scale per output row, activations quantized per input row
 at run time, int32 accumulation (``torch._int_mm``), then rescaled to float32.
+
+What the machine can run is checked with tiny products of the same kind, once
+(:func:`unsupported_reason`): an AVX2-only CPU has no oneDNN bf16 products, for example.
 """
 import functools
 import os

@@ -19,7 +19,7 @@ from typing import Callable, List, Optional, Sequence, Tuple, Union
 import torch
 from torch import nn
 
-from .gemm import InferenceLinear, check_precision
+from .gemm import InferenceLinear, check_inference_support, check_precision
 from .options import LSTMOptions
 
 # Input projections are precomputed for as many timesteps as fit in this many floats (32 MB;
@@ -227,8 +227,9 @@ class BiLstmLayer(nn.Module):
         the cell update through ``torch.compile`` (fused by inductor) or eagerly in place.
 
         bf16/int8 copies of the weights are made on the next inference call; call this again
-        after changing the weights.
+        after changing the weights. Raises HardwareError if this machine cannot run them.
         """
+        check_inference_support(precision, compile, self.input_weight.device)
         self.precision = check_precision(precision)
         self._converted = None
         self.compiled_cell = torch.compile(lstm_cell, dynamic=True) if compile else None
