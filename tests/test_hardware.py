@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 from torchelmo import ElmoEmbedder, HardwareError, gemm, unsupported_reason
 from torchelmo.cli import main
@@ -30,7 +31,7 @@ def test_fp32_runs_everywhere():
 
 
 @x86_only
-def test_avx2_only_cpu_lacks_bf16_but_keeps_fp32_and_int8():
+def test_avx2_only_cpu_lacks_bf16_and_exact_int8_but_keeps_fp32():
     probe = python("import torch\nfrom torchelmo import gemm\n"
                    "x = torch.randn(3, 8); w = torch.randn(5, 8)\n"
                    "fast = gemm.InferenceLinear(w)(x)\n"
@@ -40,7 +41,26 @@ def test_avx2_only_cpu_lacks_bf16_but_keeps_fp32_and_int8():
     assert probe.returncode == 0, probe.stderr
     bf16, int8 = probe.stdout.strip().splitlines()
     assert "bf16" in bf16 and "AVX2" in bf16
-    assert int8 == "None"
+    assert "precision 'int8' needs exact int8 matrix products" in int8  # oneDNN's AVX2 kernels saturate
+
+
+def test_the_int8_probe_catches_saturating_products(monkeypatch):
+    """A product that is right for small values but saturates 16-bit pair sums, as oneDNN's
+    AVX2 int8 kernel does, must not pass the probe."""
+    def saturating_int_mm(a, b):  # u8 (a + 128) x s8 pairs summed in int16, then the shift taken back
+        shifted = a.long() + 128
+        pairs = (shifted.unsqueeze(2) * b.long().unsqueeze(0)).view(a.size(0), -1, 2, b.size(1)).sum(2)
+        return (pairs.clamp(-32768, 32767).sum(1) - 128 * b.long().sum(0)).int()
+
+    gemm._int_mm_works.cache_clear()
+    monkeypatch.setattr(torch, "_int_mm", saturating_int_mm)
+    try:
+        small = torch.ones(4, 8, dtype=torch.int8)
+        assert torch.equal(saturating_int_mm(small, small.t()), torch.full((4, 4), 8, dtype=torch.int32))
+        assert unsupported_reason("int8") is not None
+    finally:
+        monkeypatch.undo()
+        gemm._int_mm_works.cache_clear()
 
 
 @x86_only
@@ -88,7 +108,7 @@ def test_cli_maps_hardware_errors_to_exit_2(monkeypatch, tmp_path, capsys):
     source = tmp_path / "in.txt"
     source.write_text("the cat sat\n", encoding="utf-8")
     assert main(["embed", str(source), str(tmp_path / "out.h5"), "--top", "--precision", "int8"]) == 2
-    assert "precision 'int8' needs torch._int_mm" in capsys.readouterr().err
+    assert "precision 'int8' needs exact int8 matrix products" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.txt"]
 
 

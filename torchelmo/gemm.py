@@ -59,10 +59,16 @@ def _onednn_bf16_works() -> bool:
 
 @functools.lru_cache(maxsize=None)
 def _int_mm_works() -> bool:
-    """Whether ``torch._int_mm`` (int8 x int8 -> int32) runs on this CPU."""
+    """Whether ``torch._int_mm`` (int8 x int8 -> int32) runs on this CPU and is exact.
+
+    Full-range values matter: without VNNI, oneDNN's int8 kernels (AVX2) add pairs of
+    products in 16 bits and saturate, off by tens of thousands here; small values hide it.
+    """
     try:
-        a = torch.ones(32, 32, dtype=torch.int8)
-        return bool(torch.equal(torch._int_mm(a, a), torch.full((32, 32), 32, dtype=torch.int32)))
+        generator = torch.Generator().manual_seed(0)
+        a = torch.randint(-127, 128, (32, 64), dtype=torch.int8, generator=generator)
+        b = torch.randint(-127, 128, (64, 32), dtype=torch.int8, generator=generator)
+        return bool(torch.equal(torch._int_mm(a, b).long(), a.long() @ b.long()))
     except (AttributeError, RuntimeError):
         return False
 
@@ -104,9 +110,11 @@ def unsupported_reason(precision: str = "fp32", compile: bool = False,
     elif precision == "bf16" and onednn_linear_available() and not _onednn_bf16_works():
         return (f"precision 'bf16' needs a CPU with bfloat16 matrix products in oneDNN (AVX-512 BF16 or AMX); "
                 f"this CPU lacks them (torch's CPU capability: {torch.backends.cpu.get_cpu_capability()}); "
-                f"use fp32 or int8")
+                f"use fp32{' or int8' if _int_mm_works() else ''}")
     elif precision == "int8" and not _int_mm_works():
-        return "precision 'int8' needs torch._int_mm on this CPU, which failed; use fp32"
+        return (f"precision 'int8' needs exact int8 matrix products (torch._int_mm), which this CPU does not give "
+                f"(torch's CPU capability: {torch.backends.cpu.get_cpu_capability()}; oneDNN's int8 kernels without "
+                f"VNNI saturate); use fp32")
     if compile:
         return _inductor_backend_problem(device.type)
     return None
