@@ -12,7 +12,7 @@ import torch
 
 from ..errors import ConfigurationError
 from .config import TaskConfig, parse_config
-from .files import write_json
+from ..files import write_json
 from .models import TaskModel, model_class
 from .vocabulary import Vocabulary
 

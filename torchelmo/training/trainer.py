@@ -30,6 +30,7 @@ from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from ..errors import ConfigurationError, ElmoError
+from ..files import atomic_file, write_json
 from ..options import ElmoOptions
 from .checkpoint import CHECKPOINT_FILE, load_checkpoint, restore_rng_state, rng_state, save_checkpoint
 from .config import TrainingConfig, settings_from_options, small_options
@@ -54,19 +55,6 @@ class TrainingResult:
     loss: float                    # mean training loss of the last log interval
     files: Dict[str, str] = field(default_factory=dict)  # exported files by name
     heldout: Optional[Perplexity] = None
-
-
-def _write_json(path: str, data: Any) -> None:
-    """Write ``data`` as JSON atomically."""
-    tmp = f"{path}.tmp-{os.getpid()}"
-    try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=2, sort_keys=True)
-            f.write("\n")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def resolve_settings(output_dir: PathLike, options: Optional[ElmoOptions] = None,
@@ -203,7 +191,7 @@ class Trainer:
         if os.path.exists(path):
             with open(path, encoding="utf-8") as f:
                 kept = [line for line in f if line.strip() and json.loads(line)["step"] <= self.step]
-            with open(path, "w", encoding="utf-8") as f:
+            with atomic_file(path) as f:
                 f.writelines(kept)
 
     def save(self) -> None:
@@ -310,7 +298,7 @@ class Trainer:
         logger.info("Evaluating on %d held-out file(s)", len(self.heldout_files))
         perplexity = evaluate_perplexity(self.model, self.vocab, self.heldout_files, self.config.batch_size,
                                          self.ctx.device, progress=self.progress)
-        _write_json(self._path(HELDOUT_FILE), {"step": self.step, **perplexity.to_dict()})
+        write_json(self._path(HELDOUT_FILE), {"step": self.step, **perplexity.to_dict()}, sort_keys=True)
         logger.info("Held-out perplexity at step %d: forward %.2f, backward %.2f, average %.2f (%s predictions "
                     "per direction)", self.step, perplexity.forward, perplexity.backward, perplexity.average,
                     f"{perplexity.predictions:,}")
@@ -358,8 +346,8 @@ def train(train_data: Union[str, Sequence[str]], output_dir: PathLike, options: 
     train_files = resolve_files(train_data, "--train-data")
     heldout_files = resolve_files(heldout_data, "--heldout-data") if heldout_data else []
     if not resume and os.path.exists(os.path.join(output_dir, CHECKPOINT_FILE)):
-        raise ConfigurationError(f"{output_dir} already holds a run ({CHECKPOINT_FILE}); pass --resume to "
-                                 f"continue it, or choose another output directory")
+        raise ConfigurationError(f"{output_dir} already holds a run ({CHECKPOINT_FILE})",
+                                 hint="train_resume_or_elsewhere")
     ctx = DistributedContext.from_environment(device)
     package_logger = logging.getLogger("torchelmo")
     handler: Optional[logging.Handler] = None
@@ -373,9 +361,9 @@ def train(train_data: Union[str, Sequence[str]], output_dir: PathLike, options: 
             package_logger.addHandler(handler)
             if package_logger.getEffectiveLevel() > logging.INFO:
                 package_logger.setLevel(logging.INFO)  # the log file gets the progress lines
-            _write_json(os.path.join(output_dir, TRAIN_CONFIG_FILE),  # on resume: with the changed settings
-                        {"training": config.to_dict(), "options": options.to_dict(),
-                         "train_data": train_files, "heldout_data": heldout_files})
+            write_json(os.path.join(output_dir, TRAIN_CONFIG_FILE),  # on resume: with the changed settings
+                       {"training": config.to_dict(), "options": options.to_dict(),
+                        "train_data": train_files, "heldout_data": heldout_files}, sort_keys=True)
         with logging_redirect_tqdm():
             vocab = _prepare_vocabulary(ctx, train_files, output_dir, config, vocab_file, resume, progress)
             trainer = Trainer(ctx, train_files, output_dir, options, config, vocab, heldout_files, progress)
