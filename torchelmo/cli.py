@@ -6,7 +6,6 @@ with status 2; ``--verbose`` shows the traceback too.
 import argparse
 import logging
 import sys
-import threading
 from typing import List, Optional
 
 from .errors import ElmoError, Interrupted, Terminated
@@ -298,11 +297,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.raiseExceptions = args.verbose  # a full disk under a log file: no traceback per record
-    if threading.current_thread() is threading.main_thread():
-        signals_raise()
+    # A full disk under a log file: no traceback per log record.
+    raise_exceptions, logging.raiseExceptions = logging.raiseExceptions, args.verbose
     try:
-        args.func(args)
+        with signals_raise():
+            args.func(args)
     except ElmoError as error:
         if args.verbose:
             raise
@@ -316,6 +315,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     except KeyboardInterrupt as error:
         print("torchelmo: interrupted", file=sys.stderr)
         return 128 + error.signum if isinstance(error, Terminated) else 130
+    finally:
+        logging.raiseExceptions = raise_exceptions
     return 0
 
 

@@ -273,24 +273,26 @@ def embed_shard(embedder, source: SentenceFile, directory: str, settings: EmbedS
         bar.update(sum(size for _, size in group))
         group.clear()
 
-    while True:
-        batch = [line for _, line in zip(range(batch_size), lines)]  # no more than the input holds
-        if not batch:
-            break
-        if batch_index >= start:
-            group.append((batch[rank::world_size], len(batch)))
-            segment_done = batch_index + 1 - first == settings.checkpoint_every
-            if len(group) == STREAM_BATCHES or segment_done:
-                embed_group()
-            if segment_done:
-                _write_segment(directory, rank, first, batch_index + 1, outputs, _carried_state(embedder))
-                first, outputs = batch_index + 1, {}
-        batch_index += 1
-    if group:
-        embed_group()
-    if first < batch_index:
-        _write_segment(directory, rank, first, batch_index, outputs, _carried_state(embedder))
-    bar.close()
+    try:
+        while True:
+            batch = [line for _, line in zip(range(batch_size), lines)]  # no more than the input holds
+            if not batch:
+                break
+            if batch_index >= start:
+                group.append((batch[rank::world_size], len(batch)))
+                segment_done = batch_index + 1 - first == settings.checkpoint_every
+                if len(group) == STREAM_BATCHES or segment_done:
+                    embed_group()
+                if segment_done:
+                    _write_segment(directory, rank, first, batch_index + 1, outputs, _carried_state(embedder))
+                    first, outputs = batch_index + 1, {}
+            batch_index += 1
+        if group:
+            embed_group()
+        if first < batch_index:
+            _write_segment(directory, rank, first, batch_index, outputs, _carried_state(embedder))
+    finally:
+        bar.close()
 
 
 def merge_segments(source: SentenceFile, directory: str, output_path: str, settings: EmbedSettings,

@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 import signal
+import threading
 from contextlib import contextmanager
 from typing import IO, Any, Iterable, Iterator, Optional
 
@@ -61,8 +62,12 @@ def ensure_free_space(directory: str, needed: int, path: str) -> None:
     free = free_bytes(directory)
     wanted = needed + max(MIN_MARGIN, needed // 16)
     if free < wanted:
-        raise OutputError(f"{path}: cannot write (no space left on device: about {wanted / 1e6:.1f} MB needed, "
-                          f"{free / 1e6:.1f} MB free in {directory})", path)
+        raise OutputError(f"{path}: cannot write (no space left on device: about {_size(wanted)} needed, "
+                          f"{_size(free)} free in {directory})", path)
+
+
+def _size(count: int) -> str:
+    return f"{count / 1e6:.1f} MB" if count >= 1e6 else f"{count / 1e3:.0f} kB"
 
 
 def _pid_alive(pid: int) -> bool:
@@ -218,7 +223,16 @@ def _raise_terminated(signum: int, frame: Any) -> None:
     raise Terminated(signum)
 
 
-def signals_raise() -> None:
-    """Make SIGTERM and SIGHUP raise :class:`Terminated` (main thread only), so cleanup runs."""
-    for signum in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(signum, _raise_terminated)
+@contextmanager
+def signals_raise() -> Iterator[None]:
+    """Within the block, SIGTERM and SIGHUP raise :class:`Terminated` in the main thread, so
+    that cleanup runs; elsewhere (another thread) it changes nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {signum: signal.signal(signum, _raise_terminated) for signum in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
