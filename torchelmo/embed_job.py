@@ -28,7 +28,7 @@ independent chain (sentences ``r``, ``r + B``, ``r + 2B``, ...): each row starts
 state the same row ended with in the previous batch and nothing else. Rank ``j`` of ``N``
 takes the rows ``r`` with ``r % N == j``, so every process computes the same sentences with
 the same state chains as a single process; rank 0 merges. The values agree with a single
-process to within floating-point blocking (about 1e-6): a rank multiplies fewer rows at once,
+process to within floating-point blocking (a few millionths): a rank multiplies fewer rows at once,
 and matrix products block their sums by the number of rows.
 """
 import json
