@@ -6,7 +6,8 @@ from .bilm import ElmoBiLm
 from .characters import batch_to_ids
 from .elmo import Elmo
 from .embedder import ElmoEmbedder
-from .errors import ConfigurationError, ElmoError, InputError, WeightFileError
+from .errors import (ConfigurationError, ElmoError, InputError, Interrupted, LockedError, ModelDownloadError,
+                     OutputError, OutputExistsError, ResumeError, TokensError, WeightFileError)
 from .options import ElmoOptions
 from .scalar_mix import ScalarMix
 from .sentence_boundaries import remove_sentence_boundaries
@@ -17,5 +18,6 @@ __version__ = "0.1.0"
 __all__ = [
     "Elmo", "ElmoBiLm", "ElmoEmbedder", "ElmoOptions", "ScalarMix", "batch_to_ids",
     "load_weights", "save_weights", "remove_sentence_boundaries",
-    "ElmoError", "ConfigurationError", "InputError", "WeightFileError",
+    "ElmoError", "ConfigurationError", "InputError", "WeightFileError", "TokensError", "OutputError",
+    "OutputExistsError", "ResumeError", "LockedError", "ModelDownloadError", "Interrupted",
 ]

@@ -46,7 +46,7 @@ import torch
 from tqdm import tqdm
 
 from .errors import InputError, Interrupted, OutputError, OutputExistsError, ResumeError, Terminated
-from .files import atomic_path, ensure_free_space, output_errors, output_lock, write_json
+from .files import atomic_path, output_errors, output_lock, sweep_stale_temporaries, write_json
 from .lstm import LstmState
 from .models import file_sha256, model_info
 from .row_streams import STREAM_BATCHES
@@ -397,6 +397,8 @@ def run_embedding_job(embedder, source: SentenceFile, output_path: "os.PathLike 
     record = job_record(embedder, source, settings, world_size)
     with output_lock(lock_file(output)) if rank == 0 else nullcontext():
         if rank == 0:  # the others wait; if rank 0 refuses, torchrun stops them
+            for folder in (os.path.dirname(os.path.abspath(output)), directory):  # what kill -9 left
+                sweep_stale_temporaries(folder)
             _prepare(directory, output, record, resume, overwrite)
         barrier()
         logger.info("Embedding %s (%d lines) with %s on %s: format %s, batch size %d, %s, rank %d of %d -> %s",

@@ -80,15 +80,17 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def sweep_stale_temporaries(directory: str) -> None:
-    """Remove temporaries (``.NAME.tmp-PID``) in ``directory`` left by processes that are gone."""
+def sweep_stale_temporaries(directory: str, prefix: str = ".") -> None:
+    """Remove temporaries (``.NAME.tmp-PID``, NAME starting with ``prefix``) in ``directory`` left
+    by processes that are gone."""
     try:
         names = os.listdir(directory)
     except OSError:
         return
     for name in names:
         match = TEMPORARY.match(name)
-        if match and int(match.group(1)) != os.getpid() and not _pid_alive(int(match.group(1))):
+        if match and name.startswith(prefix) and int(match.group(1)) != os.getpid() \
+                and not _pid_alive(int(match.group(1))):
             _remove(os.path.join(directory, name))
 
 

@@ -18,12 +18,14 @@ from dataclasses import dataclass, field
 from typing import IO, BinaryIO, Iterator, List, Optional, Tuple, Union
 
 from .errors import InputError
+from .files import sweep_stale_temporaries
 
 Source = Union[str, os.PathLike, IO]
 ENCODING_ERRORS = ("strict", "replace", "skip")
 BLANK_LINES = ("error", "skip", "empty")
 DEFAULT_MAX_SENTENCE_LENGTH = 1000
 BOM = b"\xef\xbb\xbf"
+SPOOL_PREFIX = ".torchelmo-input-"
 
 
 def raw_lines(f: BinaryIO) -> Iterator[bytes]:
@@ -88,8 +90,10 @@ class SentenceFile:
 
 
 def _spool(stream: IO) -> str:
-    """Copy a stream (stdin, an open file) to a temporary file so it can be read twice."""
-    fd, path = tempfile.mkstemp(prefix="torchelmo-input-", suffix=".txt")
+    """Copy a stream (stdin, an open file) to a temporary file so it can be read twice (named
+    ``.torchelmo-input-*.tmp-PID`` so that a later run removes it after ``kill -9``)."""
+    sweep_stale_temporaries(tempfile.gettempdir(), SPOOL_PREFIX)
+    fd, path = tempfile.mkstemp(prefix=SPOOL_PREFIX, suffix=f".tmp-{os.getpid()}")
     with os.fdopen(fd, "wb") as out:
         if hasattr(stream, "buffer"):  # a text file or sys.stdin: copy its bytes
             shutil.copyfileobj(stream.buffer, out)

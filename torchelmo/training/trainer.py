@@ -30,7 +30,7 @@ from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from ..errors import ConfigurationError, ElmoError
-from ..files import atomic_file, write_json
+from ..files import atomic_file, output_errors, write_json
 from ..options import ElmoOptions
 from .checkpoint import CHECKPOINT_FILE, load_checkpoint, restore_rng_state, rng_state, save_checkpoint
 from .config import TrainingConfig, settings_from_options, small_options
@@ -243,7 +243,7 @@ class Trainer:
             bar.set_postfix(loss=f"{loss:.3f}", ppl=f"{perplexity:.1f}", tok_s=f"{speed:,.0f}", refresh=False)
             logger.info("step %d/%d  loss %.4f  ppl %.2f  lr %.4g  %s tokens/s  %s tokens", self.step,
                         self.config.max_steps, loss, perplexity, lr, f"{speed:,.0f}", f"{self.tokens_seen:,}")
-            with open(self._path(METRICS_FILE), "a", encoding="utf-8") as f:
+            with output_errors(self._path(METRICS_FILE)), open(self._path(METRICS_FILE), "a", encoding="utf-8") as f:
                 f.write(json.dumps({"step": self.step, "loss": loss, "perplexity": perplexity, "lr": lr,
                                     "tokens_per_second": speed, "tokens": self.tokens_seen,
                                     "elapsed_seconds": round(self.elapsed, 3)}) + "\n")
