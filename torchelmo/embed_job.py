@@ -334,8 +334,9 @@ def merge_segments(source: SentenceFile, directory: str, output_path: str, setti
             fout.attrs["skipped_lines"] = np.asarray(source.skipped, dtype=np.int64)
 
 
-def _prepare(directory: str, output: str, record: Dict[str, Any], resume: bool, overwrite: bool) -> None:
-    """Apply the overwrite/resume policy; create a fresh partial directory unless resuming."""
+def _must_start_fresh(directory: str, output: str, record: Dict[str, Any], resume: bool, overwrite: bool) -> bool:
+    """Apply the overwrite/resume policy without changing anything: False to resume the
+    interrupted run, True to start a fresh one; raises when the job must not run."""
     kept = os.path.isdir(directory) and any(n == JOB_FILE or SEGMENT_PATTERN.fullmatch(n)
                                             for n in os.listdir(directory))
     if kept and resume:
@@ -347,7 +348,7 @@ def _prepare(directory: str, output: str, record: Dict[str, Any], resume: bool, 
                 raise
             changed = [JOB_FILE]
         if not changed:
-            return
+            return False
         if not overwrite:
             raise ResumeError(f"{directory}: cannot resume: the interrupted run used another "
                               f"{'; '.join(changed)}", hint="overwrite")
@@ -356,6 +357,11 @@ def _prepare(directory: str, output: str, record: Dict[str, Any], resume: bool, 
     if os.path.exists(output) and not overwrite:
         raise OutputExistsError(f"{output}: already exists" + (" and there is no interrupted run to resume"
                                                                if resume else ""), hint="overwrite")
+    return True
+
+
+def _start_fresh(directory: str, record: Dict[str, Any]) -> None:
+    """A new, empty partial directory holding ``job.json``; removed again if that cannot be written."""
     with output_errors(directory):
         if os.path.isdir(directory):
             shutil.rmtree(directory)
@@ -396,10 +402,13 @@ def run_embedding_job(embedder, source: SentenceFile, output_path: "os.PathLike 
     directory = partial_dir(output)
     record = job_record(embedder, source, settings, world_size)
     with output_lock(lock_file(output)) if rank == 0 else nullcontext():
-        if rank == 0:  # the others wait; if rank 0 refuses, torchrun stops them
+        fresh = _must_start_fresh(directory, output, record, resume, overwrite)  # every rank: same answer
+        barrier()  # ... before rank 0 changes anything
+        if rank == 0:
             for folder in (os.path.dirname(os.path.abspath(output)), directory):  # what kill -9 left
                 sweep_stale_temporaries(folder)
-            _prepare(directory, output, record, resume, overwrite)
+            if fresh:
+                _start_fresh(directory, record)
         barrier()
         logger.info("Embedding %s (%d lines) with %s on %s: format %s, batch size %d, %s, rank %d of %d -> %s",
                     source.display_name, source.num_lines, record["model"]["weight_file"], embedder.device,
