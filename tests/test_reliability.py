@@ -251,8 +251,14 @@ def test_embed_file_has_the_cli_guarantees(options_file, weight_file, tmp_path):
     embedder.embed_batches = original
     with pytest.raises(OutputExistsError, match="interrupted run left partial output"):
         embedder.embed_file(source, out, batch_size=4, checkpoint_every=1, progress=False)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = [tmp_path / f".out.hdf5.tmp-{dead.pid}", tmp_path / "out.hdf5.partial" / f".segment.h5.tmp-{dead.pid}"]
+    for path in stale:  # what kill -9 during a write leaves
+        path.write_bytes(b"half")
     ElmoEmbedder(options_file, weight_file).embed_file(source, out, batch_size=4, checkpoint_every=1,
                                                        resume=True, progress=False)
+    assert not any(path.exists() for path in stale)
     ElmoEmbedder(options_file, weight_file).embed_file(source, tmp_path / "whole.hdf5", batch_size=4,
                                                        progress=False)
     assert_same_content(out, tmp_path / "whole.hdf5")

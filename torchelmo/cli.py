@@ -1,7 +1,9 @@
 """The ``torchelmo`` command line. Thin: parses flags and calls the library.
 
-Errors a user can fix (missing files, bad options, bad input) print one line and exit
-with status 2; ``--verbose`` shows the traceback too.
+Errors a user can fix (missing files, bad options, bad input, a full disk) print one line
+and exit with the status of their class in :mod:`torchelmo.errors` (2; 130 when
+interrupted); the line adds the flag that would help when the error carries a hint and this
+command has that flag. ``--verbose`` shows the traceback too.
 """
 import argparse
 import logging
