@@ -68,6 +68,7 @@ def test_corrupt_download_is_rejected(mirror, tmp_path):
     with pytest.raises(ModelDownloadError, match="downloaded model is not valid"):
         resolve_model_files(model="small")
     assert not (tmp_path / "cache" / "small" / "weights.sha256").exists()
+    assert sorted(p.name for p in (tmp_path / "cache" / "small").iterdir()) == ["options.json"]  # validated first
 
 
 def test_offline_error_names_the_url_and_the_way_out(tmp_path, monkeypatch):
@@ -80,7 +81,7 @@ def test_offline_error_names_the_url_and_the_way_out(tmp_path, monkeypatch):
         resolve_model_files(model="medium")
     message = str(error.value)
     assert f"http://127.0.0.1:{port}/2x2048_256_2048cnn_1xhighway/" in message
-    assert "--options-file/--weight-file" in message
+    assert "options_file=" in message and "weight_file=" in message
     assert not list((tmp_path / "cache").rglob("*.download"))
 
 

@@ -6,8 +6,8 @@ from .bilm import ElmoBiLm
 from .characters import batch_to_ids
 from .elmo import Elmo
 from .embedder import ElmoEmbedder
-from .errors import ConfigurationError, ElmoError, InputError, WeightFileError
-from .errors import HardwareError
+from .errors import (ConfigurationError, ElmoError, HardwareError, InputError, Interrupted, LockedError,
+                     ModelDownloadError, OutputError, OutputExistsError, ResumeError, TokensError, WeightFileError)
 from .gemm import unsupported_reason
 from .options import ElmoOptions
 from .scalar_mix import ScalarMix
@@ -19,6 +19,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Elmo", "ElmoBiLm", "ElmoEmbedder", "ElmoOptions", "ScalarMix", "batch_to_ids",
     "load_weights", "save_weights", "remove_sentence_boundaries",
-    "ElmoError", "ConfigurationError", "InputError", "WeightFileError",
+    "ElmoError", "ConfigurationError", "InputError", "WeightFileError", "TokensError", "OutputError",
+    "OutputExistsError", "ResumeError", "LockedError", "ModelDownloadError", "Interrupted",
     "HardwareError", "unsupported_reason",
 ]

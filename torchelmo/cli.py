@@ -1,15 +1,17 @@
 """The ``torchelmo`` command line. Thin: parses flags and calls the library.
 
-Errors a user can fix (missing files, bad options, bad input) print one line and exit
-with status 2; ``--verbose`` shows the traceback too.
+Errors a user can fix (missing files, bad options, bad input, a full disk) print one line
+and exit with the status of their class in :mod:`torchelmo.errors` (2; 130 when
+interrupted); the line adds the flag that would help when the error carries a hint and this
+command has that flag. ``--verbose`` shows the traceback too.
 """
 import argparse
 import logging
-import os
 import sys
 from typing import List, Optional
 
-from .errors import ElmoError
+from .errors import ElmoError, Interrupted, Terminated
+from .files import signals_raise
 from .gemm import PRECISIONS
 from .sentences import BLANK_LINES, DEFAULT_MAX_SENTENCE_LENGTH, ENCODING_ERRORS
 
@@ -76,20 +78,12 @@ def _input_policy(args: argparse.Namespace):
 
 def _run_embed(args: argparse.Namespace) -> None:
     from .distributed import DistributedContext
-    from .embed_job import EmbedSettings, partial_dir, run_embedding_job
+    from .embed_job import EmbedSettings, run_embedding_job
     from .embedder import ElmoEmbedder
     from .sentences import InputPolicy, open_sentence_file
 
     if args.batch_size < 1 or args.checkpoint_every < 1 or args.max_sentence_length < 0:
         raise ElmoError("--batch-size and --checkpoint-every must be positive, --max-sentence-length >= 0")
-    output = args.output_file
-    if os.path.isdir(output):
-        raise ElmoError(f"{output}: is a directory, expected an HDF5 file name")
-    if os.path.exists(output) and not (args.overwrite or args.resume):
-        raise ElmoError(f"{output}: already exists; pass --overwrite to replace it")
-    if os.path.exists(partial_dir(output)) and not (args.resume or args.overwrite):
-        raise ElmoError(f"{partial_dir(output)}: an interrupted run left partial output; pass --resume to "
-                        f"finish it or --overwrite to start over")
     ctx = DistributedContext.from_environment("cuda" if args.cuda_device >= 0 else "cpu")
     cuda_device = args.cuda_device if ctx.world_size == 1 or ctx.device.type == "cpu" else ctx.device.index
     policy = InputPolicy(errors=args.errors, blank_lines=args.blank_lines,
@@ -97,29 +91,23 @@ def _run_embed(args: argparse.Namespace) -> None:
     settings = EmbedSettings(output_format="all" if args.all else "top" if args.top else "average",
                              batch_size=args.batch_size, forget_sentences=args.forget_sentences,
                              use_sentence_keys=args.use_sentence_keys, checkpoint_every=args.checkpoint_every)
-    source = open_sentence_file(args.input_file, policy)
     completed = False
+    source = None
     try:
+        source = open_sentence_file(args.input_file, policy)
         embedder = ElmoEmbedder(args.options_file, args.weight_file, cuda_device=cuda_device, model=args.model,
                                 precision=args.precision, compile=args.compile)
-        try:
-            run_embedding_job(embedder, source, output, settings, resume=args.resume, rank=ctx.rank,
-                              world_size=ctx.world_size, barrier=ctx.barrier)
-            completed = True
-        except (KeyboardInterrupt, OSError) as error:
-            raise Interrupted(f"{error or 'interrupted'}; finished work is kept in {partial_dir(output)}: "
-                              f"run the same command with --resume to finish") from error
+        run_embedding_job(embedder, source, args.output_file, settings, resume=args.resume,
+                          overwrite=args.overwrite, rank=ctx.rank, world_size=ctx.world_size, barrier=ctx.barrier)
+        completed = True
     finally:
-        source.close()
+        if source is not None:
+            source.close()
         ctx.close(completed)
     if source.skipped:
         logger.warning("Skipped %d line(s) (see the skipped_lines attribute): %s", len(source.skipped),
                        ", ".join(str(i + 1) for i in source.skipped[:20]))
-    logger.info("Wrote %s", output)
-
-
-class Interrupted(ElmoError):
-    """A run stopped before the end, with resumable partial output."""
+    logger.info("Wrote %s", args.output_file)
 
 
 def _add_task_parser(subparsers) -> None:
@@ -162,7 +150,7 @@ def _run_task_evaluate(args: argparse.Namespace) -> None:
     import json
 
     from .tasks import evaluate_archive
-    from .tasks.files import write_json
+    from .files import write_json
 
     if (args.split_file is None) != (args.split is None):
         raise ElmoError("give both --split-file and --split, or neither")
@@ -242,8 +230,8 @@ def _run_train(args: argparse.Namespace) -> None:
     result = train(args.train_data, args.output_dir, options, config, vocab_file=args.vocab,
                    heldout_data=args.heldout_data, resume=args.resume, device=args.device)
     if not result.completed:
-        raise ElmoError(f"stopped at step {result.step}; the checkpoint in {args.output_dir} is saved: "
-                        f"continue with --resume") from KeyboardInterrupt()
+        raise Interrupted(f"stopped at step {result.step}; the checkpoint in {args.output_dir} is saved",
+                          hint="train_resume", signalled=True)
 
 
 def _add_evaluate_parser(subparsers) -> None:
@@ -296,25 +284,55 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# hint key (see errors.HINTS) -> (the flag's argparse name, what to tell a user of this command)
+CLI_HINTS = {
+    "resume": ("resume", "run the same command with --resume to finish"),
+    "overwrite": ("overwrite", "pass --overwrite to replace it"),
+    "resume_or_overwrite": ("resume", "pass --resume to finish it or --overwrite to start over"),
+    "train_resume": ("resume", "continue with --resume"),
+    "train_resume_or_elsewhere": ("resume", "pass --resume to continue it, or choose another output directory"),
+    "errors": ("errors", "use --errors replace or --errors skip"),
+    "blank_lines": ("blank_lines", "remove them or use --blank-lines skip"),
+    "max_sentence_length": ("max_sentence_length", "split long sentences or raise --max-sentence-length"),
+    "sentence_keys": ("use_sentence_keys", "drop --use-sentence-keys to key datasets by line index"),
+    "model_files": ("options_file", "or download the files elsewhere and pass --options-file and --weight-file"),
+}
+
+
+def error_line(error: ElmoError, args: argparse.Namespace) -> str:
+    """The one line printed for ``error``: its message, and advice naming a flag this command has."""
+    dest, advice = CLI_HINTS.get(error.hint or "", (None, None))
+    if dest is None or not hasattr(args, dest):
+        return f"torchelmo: error: {error.message}"
+    return f"torchelmo: error: {error.message}; {advice}"
+
+
 def main(argv: Optional[List[str]] = None) -> int:
+    """Run a command; the exit status is 0, the failing :class:`ElmoError`'s ``exit_code`` (2 for
+    problems a user can fix, 130 when interrupted), 2 for other OS errors, 128 + N for signal N."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # A full disk under a log file: no traceback per log record.
+    raise_exceptions, logging.raiseExceptions = logging.raiseExceptions, args.verbose
     try:
-        args.func(args)
+        with signals_raise():
+            args.func(args)
     except ElmoError as error:
         if args.verbose:
             raise
-        print(f"torchelmo: error: {error}", file=sys.stderr)
-        return 130 if isinstance(error.__cause__, KeyboardInterrupt) else 2
-    except OSError as error:  # disk full, permission denied, ...
+        print(error_line(error, args), file=sys.stderr)
+        return error.exit_code
+    except OSError as error:  # anything the library did not translate
         if args.verbose:
             raise
         print(f"torchelmo: error: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as error:
         print("torchelmo: interrupted", file=sys.stderr)
-        return 130
+        return 128 + error.signum if isinstance(error, Terminated) else 130
+    finally:
+        logging.raiseExceptions = raise_exceptions
     return 0
 
 

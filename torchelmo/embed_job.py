@@ -7,42 +7,56 @@ string dataset holding the JSON object ``{sentence: key}``. Root attributes
 ``torchelmo_*`` record the model (name, files, weight checksum) and the format.
 
 Work is done in *segments* of ``checkpoint_every`` batches, each written to its own small
-HDF5 file under ``OUTPUT.partial/`` (temporary name, then rename) together with the LSTM
-state after its last batch. An interrupted run (Ctrl-C, kill -9, a full disk) keeps every
-finished segment; ``resume=True`` continues from the last one, restoring the carried state,
-so the result equals an uninterrupted run. When all segments exist they are merged into
-``OUTPUT`` (again under a temporary name, renamed when complete) and the partial directory
-is removed.
+HDF5 file under ``OUTPUT.partial/`` (temporary name, then rename; free space checked first)
+together with the LSTM state after its last batch. An interrupted run (Ctrl-C, SIGTERM,
+kill -9, a full disk) keeps every finished segment; ``resume=True`` checks them (each opens
+and holds the expected sentences, and together they tile the batches from the first), drops
+a bad one and those after it, and continues from there, restoring the carried state, so the
+result equals an uninterrupted run. When all segments exist they are merged into ``OUTPUT``
+(again under a temporary name, renamed when complete) and the partial directory is removed.
+
+The policy is the same for ``ElmoEmbedder.embed_file`` and ``torchelmo embed``: an existing
+``OUTPUT`` is replaced only with ``overwrite=True``; an interrupted run's partial output is
+either finished (``resume=True``) or discarded (``overwrite=True``), never silently; the
+output may not be the input; ``OUTPUT.partial/job.json`` records everything that changes the
+vectors (input checksum, settings, model and options checksums, the embedder's settings,
+world size) and a resume that differs is refused naming the setting; and ``OUTPUT.lock``
+(held with ``flock`` while the job runs) makes a second job into the same output refuse at once.
 
 Sharding (``torchrun``): with a stateful model, batch row ``r`` of every batch forms an
 independent chain (sentences ``r``, ``r + B``, ``r + 2B``, ...): each row starts from the
 state the same row ended with in the previous batch and nothing else. Rank ``j`` of ``N``
-takes the rows ``r`` with ``r % N == j``, so every process computes exactly the sentences,
-states and outputs a single process would; rank 0 merges.
+takes the rows ``r`` with ``r % N == j``, so every process computes the same sentences with
+the same state chains as a single process; rank 0 merges. The values agree with a single
+process to within floating-point blocking (a few millionths): a rank multiplies fewer rows at once,
+and matrix products block their sums by the number of rows.
 """
-import glob
 import json
 import logging
 import os
 import re
 import shutil
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass
-from typing import Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import h5py
 import numpy as np
 import torch
 from tqdm import tqdm
 
-from .errors import InputError
+from .errors import InputError, Interrupted, OutputError, OutputExistsError, ResumeError, Terminated
+from .files import atomic_path, output_errors, output_lock, sweep_stale_temporaries, write_json
 from .lstm import LstmState
-from .models import model_info
+from .models import file_sha256, model_info
 from .row_streams import STREAM_BATCHES
 from .sentences import SentenceFile
 
 logger = logging.getLogger(__name__)
 SEGMENT_PATTERN = re.compile(r"segment-r(\d+)-b(\d+)-(\d+)\.h5$")
 OUTPUT_FORMATS = ("all", "top", "average")
+JOB_FILE = "job.json"
+DATASET_OVERHEAD = 4096  # bytes an HDF5 dataset needs beyond its values (headers, index), generously
 
 
 def select_layers(embedding: np.ndarray, output_format: str) -> np.ndarray:
@@ -75,72 +89,152 @@ def partial_dir(output_path: str) -> str:
     return f"{output_path}.partial"
 
 
-def _fingerprint(source: SentenceFile, settings: EmbedSettings, model: Dict[str, str], world_size: int) -> dict:
+def lock_file(output_path: str) -> str:
+    return f"{output_path}.lock"
+
+
+def job_record(embedder, source: SentenceFile, settings: EmbedSettings, world_size: int) -> Dict[str, Any]:
+    """Everything that changes the vectors a job writes (``job.json``)."""
+    model = model_info(embedder.options_file, embedder.weight_file)
     return {"input": source.display_name, "input_sha256": source.sha256, "num_lines": source.num_lines,
-            "skipped": source.skipped, "settings": asdict(settings), "model": model, "world_size": world_size}
+            "skipped": source.skipped, "settings": asdict(settings),
+            "model": {**model, "options_sha256": file_sha256(embedder.options_file)},
+            "embedder": embedder.job_settings(), "world_size": world_size}
 
 
-def _prepare_partial(directory: str, fingerprint: dict, resume: bool, rank: int) -> None:
-    """Create (or check, when resuming) the partial directory and its ``job.json``."""
-    job_file = os.path.join(directory, "job.json")
-    if os.path.exists(job_file):
-        with open(job_file, encoding="utf-8") as f:
-            previous = json.load(f)
-        if resume:
-            if previous != fingerprint:
-                changed = sorted(k for k in fingerprint if previous.get(k) != fingerprint[k])
-                raise InputError(f"{directory}: cannot resume: the interrupted run used a different "
-                                 f"{', '.join(changed)}; run again with --overwrite to start over")
-            return
-    if rank == 0:
-        if os.path.exists(directory):
-            shutil.rmtree(directory)
-        os.makedirs(directory)
-        tmp = job_file + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(fingerprint, f)
-        os.replace(tmp, job_file)
+def _differences(previous: Any, current: Any, name: str = "") -> List[str]:
+    """``setting: then -> now`` for every leaf that differs between two records."""
+    if isinstance(previous, dict) and isinstance(current, dict):
+        return [d for key in sorted(set(previous) | set(current))
+                for d in _differences(previous.get(key), current.get(key), f"{name}.{key}" if name else key)]
+    return [] if previous == current else [f"{name} ({_short(previous)} then, {_short(current)} now)"]
 
 
-def _segments(directory: str, rank: int) -> List[Tuple[int, int, str]]:
-    """Finished segments of ``rank`` as ``(first_batch, end_batch, path)``, in order."""
-    found = []
-    for path in glob.glob(os.path.join(directory, "segment-*.h5")):
-        match = SEGMENT_PATTERN.search(os.path.basename(path))
-        if match and int(match.group(1)) == rank:
-            found.append((int(match.group(2)), int(match.group(3)), path))
-    return sorted(found)
+def _short(value: Any) -> str:
+    text = json.dumps(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+# The LSTM state carried from batch to batch: read and written only here.
+def _carried_state(embedder) -> Optional[LstmState]:
+    return embedder.elmo_bilm.lstm.state
+
+
+def _restore_state(embedder, state: Optional[LstmState]) -> None:
+    embedder.elmo_bilm.lstm.state = state
 
 
 def _kept_lines(source: SentenceFile) -> Iterator[Tuple[int, str]]:
     return ((index, text) for index, text in source.lines() if text is not None)
 
 
-def _check_unique(source: SentenceFile) -> None:
+def _check_keys(source: SentenceFile) -> None:
+    """Sentences used as HDF5 keys must be unique, non-empty, and hold no ``/`` (a group path)."""
     seen: Dict[str, int] = {}
     for index, text in _kept_lines(source):
-        if text in seen:
-            raise InputError(f"{source.display_name}: line {index + 1} repeats line {seen[text] + 1}; sentences "
-                             f"cannot be keys (drop --use-sentence-keys)")
+        problem = ("is empty" if not text else "contains '/', which HDF5 reads as a group path" if "/" in text
+                   else "is '.', which HDF5 reads as the file itself" if text == "." else None)
+        if problem is None and text in seen:
+            problem = f"repeats line {seen[text] + 1}"
+        if problem:
+            raise InputError(f"{source.display_name}: line {index + 1} {problem}; it cannot be a key",
+                             hint="sentence_keys")
         seen[text] = index
+
+
+def _check_output(source: SentenceFile, output: str) -> None:
+    if os.path.isdir(output):
+        raise OutputError(f"{output}: is a directory, expected an HDF5 file name", output)
+    parent = os.path.dirname(os.path.abspath(output))
+    if not os.path.isdir(parent):
+        raise OutputError(f"{output}: the folder {parent} does not exist", output)
+    if not source.temporary and os.path.exists(output) and os.path.samefile(source.path, output):
+        raise OutputError(f"{output}: is the input file; choose another output", output)
+
+
+def _read_record(directory: str) -> Optional[Dict[str, Any]]:
+    """The interrupted run's ``job.json``; None when there is none."""
+    path = os.path.join(directory, JOB_FILE)
+    if not os.path.exists(path):
+        return None
+    try:
+        with open(path, encoding="utf-8") as f:
+            record = json.load(f)
+    except (OSError, ValueError) as error:
+        raise ResumeError(f"{path}: not a readable record of the interrupted run ({error})",
+                          hint="overwrite") from None
+    if not isinstance(record, dict):
+        raise ResumeError(f"{path}: not a record of an interrupted run (a JSON object)", hint="overwrite")
+    return record
+
+
+def _segment_files(directory: str, rank: int) -> List[Tuple[int, int, str]]:
+    """Segment files of ``rank`` as ``(first_batch, end_batch, path)``, in order."""
+    found = []
+    for name in os.listdir(directory):
+        match = SEGMENT_PATTERN.fullmatch(name)
+        if match and int(match.group(1)) == rank:
+            found.append((int(match.group(2)), int(match.group(3)), os.path.join(directory, name)))
+    return sorted(found)
+
+
+def _rows_in(source: SentenceFile, settings: EmbedSettings, rank: int, world_size: int, first: int,
+             end: int) -> Optional[int]:
+    """How many sentences rank ``rank`` embeds in batches ``[first, end)``; None past the input."""
+    total, size = source.num_lines - len(source.skipped), settings.batch_size
+    if first >= end or (end - 1) * size >= total:
+        return None
+    return sum(len(range(rank, min(size, total - b * size), world_size)) for b in range(first, end))
+
+
+def _segment_problem(path: str, expected: Optional[int]) -> Optional[str]:
+    """Why a segment file cannot be used, or None when it opens and holds the expected sentences."""
+    if expected is None:
+        return "it lies beyond the input"
+    try:
+        with h5py.File(path, "r") as f:
+            count = len(f["data"]) if "data" in f else -1
+            if "state" in f and not {"hidden", "memory"} <= set(f["state"]):
+                return "its LSTM state is incomplete"
+    except (OSError, KeyError, ValueError) as error:
+        return f"it is not readable ({error})"
+    return None if count == expected else f"it holds {count} sentences, not {expected}"
+
+
+def finished_segments(source: SentenceFile, directory: str, settings: EmbedSettings, rank: int,
+                      world_size: int, repair: bool = False) -> List[Tuple[int, int, str]]:
+    """The usable segments of ``rank``: they open, hold the right sentences and tile the batches
+    from 0. With ``repair``, the first bad one (or the first after a gap) and all later ones are
+    deleted, so that they are recomputed."""
+    usable, end = [], 0
+    found = _segment_files(directory, rank)
+    for position, (first, last, path) in enumerate(found):
+        problem = ("batches before it are missing" if first != end
+                   else _segment_problem(path, _rows_in(source, settings, rank, world_size, first, last)))
+        if problem:
+            if repair:
+                for _, _, stale in found[position:]:
+                    os.remove(stale)
+                logger.warning("%s: %s; it and the %d segment(s) after it are recomputed", path, problem,
+                               len(found) - position - 1)
+            break
+        usable.append((first, last, path))
+        end = last
+    return usable
 
 
 def _write_segment(directory: str, rank: int, first: int, end: int, outputs: Dict[str, np.ndarray],
                    state: Optional[LstmState]) -> None:
     path = os.path.join(directory, f"segment-r{rank}-b{first:09d}-{end:09d}.h5")
-    tmp = path + ".tmp"
-    try:
-        with h5py.File(tmp, "w") as f:
-            data = f.create_group("data")
-            for key, array in outputs.items():
-                data.create_dataset(key, data=array, dtype="float32")
-            if state is not None:
-                f.create_dataset("state/hidden", data=state.hidden.cpu().numpy())
-                f.create_dataset("state/memory", data=state.memory.cpu().numpy())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    arrays = list(outputs.values()) + ([state.hidden, state.memory] if state is not None else [])
+    needed = sum(a.nbytes if isinstance(a, np.ndarray) else a.nelement() * a.element_size() for a in arrays)
+    with atomic_path(path, needed + DATASET_OVERHEAD * (len(arrays) + 4)) as tmp, h5py.File(tmp, "w") as f:
+        data = f.create_group("data")
+        for key, array in outputs.items():
+            data.create_dataset(key, data=array, dtype="float32")
+        if state is not None:
+            f.create_dataset("state/hidden", data=state.hidden.cpu().numpy())
+            f.create_dataset("state/memory", data=state.memory.cpu().numpy())
 
 
 def _load_state(path: str, like: torch.Tensor) -> Optional[LstmState]:
@@ -155,12 +249,10 @@ def embed_shard(embedder, source: SentenceFile, directory: str, settings: EmbedS
                 world_size: int = 1, progress: bool = True) -> None:
     """Embed this rank's rows of every batch into segment files under ``directory``."""
     batch_size = settings.batch_size
-    rows = [r for r in range(batch_size) if r % world_size == rank]
-    lstm = embedder.elmo_bilm.lstm
-    done = _segments(directory, rank)
+    done = finished_segments(source, directory, settings, rank, world_size, repair=True)
     start = done[-1][1] if done else 0
     if done:
-        lstm.state = _load_state(done[-1][2], next(embedder.elmo_bilm.parameters()))
+        _restore_state(embedder, _load_state(done[-1][2], next(embedder.elmo_bilm.parameters())))
         logger.info("Rank %d resumes at batch %d (%d segment(s) already done)", rank, start, len(done))
     total = source.num_lines - len(source.skipped)
     bar = tqdm(total=total, initial=min(start * batch_size, total), unit="sent", desc="embedding",
@@ -181,31 +273,43 @@ def embed_shard(embedder, source: SentenceFile, directory: str, settings: EmbedS
         bar.update(sum(size for _, size in group))
         group.clear()
 
-    while True:
-        batch = [line for _, line in zip(range(batch_size), lines)]
-        if not batch:
-            break
-        if batch_index >= start:
-            group.append(([batch[r] for r in rows if r < len(batch)], len(batch)))
-            segment_done = batch_index + 1 - first == settings.checkpoint_every
-            if len(group) == STREAM_BATCHES or segment_done:
-                embed_group()
-            if segment_done:
-                _write_segment(directory, rank, first, batch_index + 1, outputs, lstm.state)
-                first, outputs = batch_index + 1, {}
-        batch_index += 1
-    if group:
-        embed_group()
-    if first < batch_index:
-        _write_segment(directory, rank, first, batch_index, outputs, lstm.state)
-    bar.close()
+    try:
+        while True:
+            batch = [line for _, line in zip(range(batch_size), lines)]  # no more than the input holds
+            if not batch:
+                break
+            if batch_index >= start:
+                group.append((batch[rank::world_size], len(batch)))
+                segment_done = batch_index + 1 - first == settings.checkpoint_every
+                if len(group) == STREAM_BATCHES or segment_done:
+                    embed_group()
+                if segment_done:
+                    _write_segment(directory, rank, first, batch_index + 1, outputs, _carried_state(embedder))
+                    first, outputs = batch_index + 1, {}
+            batch_index += 1
+        if group:
+            embed_group()
+        if first < batch_index:
+            _write_segment(directory, rank, first, batch_index, outputs, _carried_state(embedder))
+    finally:
+        bar.close()
 
 
 def merge_segments(source: SentenceFile, directory: str, output_path: str, settings: EmbedSettings,
                    world_size: int, attributes: Dict[str, str]) -> None:
-    """Write ``output_path`` in ``allennlp elmo``'s layout from every rank's segments."""
-    tmp = f"{output_path}.tmp"
-    segments = [s for rank in range(world_size) for s in _segments(directory, rank)]
+    """Write ``output_path`` in ``allennlp elmo``'s layout from every rank's segments.
+
+    Raises :class:`ResumeError` (and deletes what is unusable, so a resume recomputes it)
+    unless the segments hold every sentence."""
+    total = source.num_lines - len(source.skipped)
+    batches = -(-total // settings.batch_size)
+    segments = []
+    for rank in range(world_size):
+        usable = finished_segments(source, directory, settings, rank, world_size, repair=True)
+        if (usable[-1][1] if usable else 0) != batches:
+            raise ResumeError(f"{directory}: the segments of rank {rank} do not cover all {batches} batches "
+                              f"(missing or damaged files were removed)", hint="resume")
+        segments += usable
     sentence_to_index: Dict[str, str] = {}
     texts = {}
     for index, text in _kept_lines(source):
@@ -213,48 +317,113 @@ def merge_segments(source: SentenceFile, directory: str, output_path: str, setti
             texts[str(index)] = text
         elif not settings.forget_sentences:
             sentence_to_index[text] = str(index)
+    index_json = json.dumps(sentence_to_index)
+    needed = sum(os.path.getsize(path) for _, _, path in segments) + len(index_json.encode("utf-8"))
+    with atomic_path(output_path, needed + DATASET_OVERHEAD * (total + 4)) as tmp, h5py.File(tmp, "w") as fout:
+        for _, _, path in segments:
+            with h5py.File(path, "r") as segment:
+                for key, dataset in segment["data"].items():
+                    fout.create_dataset(texts[key] if settings.use_sentence_keys else key, data=dataset[...],
+                                        dtype="float32")
+        if not settings.forget_sentences and not settings.use_sentence_keys:
+            index_dataset = fout.create_dataset("sentence_to_index", (1,), dtype=h5py.string_dtype())
+            index_dataset[0] = index_json
+        for name, value in attributes.items():
+            fout.attrs[name] = value
+        if source.skipped:
+            fout.attrs["skipped_lines"] = np.asarray(source.skipped, dtype=np.int64)
+
+
+def _must_start_fresh(directory: str, output: str, record: Dict[str, Any], resume: bool, overwrite: bool) -> bool:
+    """Apply the overwrite/resume policy without changing anything: False to resume the
+    interrupted run, True to start a fresh one; raises when the job must not run."""
+    kept = os.path.isdir(directory) and any(n == JOB_FILE or SEGMENT_PATTERN.fullmatch(n)
+                                            for n in os.listdir(directory))
+    if kept and resume:
+        try:
+            previous = _read_record(directory)
+            changed = _differences(previous, record) if previous is not None else [f"{JOB_FILE} (missing)"]
+        except ResumeError:
+            if not overwrite:
+                raise
+            changed = [JOB_FILE]
+        if not changed:
+            return False
+        if not overwrite:
+            raise ResumeError(f"{directory}: cannot resume: the interrupted run used another "
+                              f"{'; '.join(changed)}", hint="overwrite")
+    elif kept and not overwrite:
+        raise OutputExistsError(f"{directory}: an interrupted run left partial output", hint="resume_or_overwrite")
+    if os.path.exists(output) and not overwrite:
+        raise OutputExistsError(f"{output}: already exists" + (" and there is no interrupted run to resume"
+                                                               if resume else ""), hint="overwrite")
+    return True
+
+
+def _start_fresh(directory: str, record: Dict[str, Any]) -> None:
+    """A new, empty partial directory holding ``job.json``; removed again if that cannot be written."""
+    with output_errors(directory):
+        if os.path.isdir(directory):
+            shutil.rmtree(directory)
+        os.mkdir(directory)
     try:
-        with h5py.File(tmp, "w") as fout:
-            for _, _, path in segments:
-                with h5py.File(path, "r") as segment:
-                    for key, dataset in segment["data"].items():
-                        name = texts[key] if settings.use_sentence_keys else key
-                        try:
-                            fout.create_dataset(name, data=dataset[...], dtype="float32")
-                        except ValueError as error:
-                            raise InputError(f"line {int(key) + 1}: cannot use {name!r} as an HDF5 key "
-                                             f"({error})") from None
-            if not settings.forget_sentences and not settings.use_sentence_keys:
-                index_dataset = fout.create_dataset("sentence_to_index", (1,), dtype=h5py.string_dtype())
-                index_dataset[0] = json.dumps(sentence_to_index)
-            for name, value in attributes.items():
-                fout.attrs[name] = value
-            if source.skipped:
-                fout.attrs["skipped_lines"] = np.asarray(source.skipped, dtype=np.int64)
-        os.replace(tmp, output_path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+        write_json(os.path.join(directory, JOB_FILE), record)
+    except BaseException:
+        shutil.rmtree(directory, ignore_errors=True)
+        raise
 
 
-def run_embedding_job(embedder, source: SentenceFile, output_path: str, settings: EmbedSettings,
-                      resume: bool = False, progress: bool = True, rank: int = 0, world_size: int = 1,
-                      barrier: Callable[[], None] = lambda: None) -> None:
-    """Embed ``source`` into ``output_path`` (see the module docstring); resumable."""
+def _stopped(error: BaseException, directory: str) -> Interrupted:
+    """The error to raise when a job stops early, with advice that is true: resume only when
+    finished segments are kept; otherwise the partial directory is removed."""
+    kept = os.path.isdir(directory) and any(SEGMENT_PATTERN.fullmatch(n) for n in os.listdir(directory))
+    signalled = isinstance(error, KeyboardInterrupt)
+    reason = str(error) if isinstance(error, (OutputError, OSError, Terminated)) and str(error) else "interrupted"
+    if kept:
+        return Interrupted(f"{reason}; finished work is kept in {directory}", hint="resume", signalled=signalled)
+    shutil.rmtree(directory, ignore_errors=True)
+    return Interrupted(f"{reason}; nothing was finished, nothing is kept", signalled=signalled)
+
+
+def run_embedding_job(embedder, source: SentenceFile, output_path: "os.PathLike | str", settings: EmbedSettings,
+                      resume: bool = False, overwrite: bool = False, progress: bool = True, rank: int = 0,
+                      world_size: int = 1, barrier: Callable[[], None] = lambda: None) -> None:
+    """Embed ``source`` into ``output_path`` (see the module docstring for the policy).
+
+    Raises :class:`OutputExistsError` (an output or partial output would be replaced),
+    :class:`ResumeError`, :class:`LockedError`, :class:`OutputError` (cannot write), and
+    :class:`Interrupted` when the job stops early (Ctrl-C, SIGTERM, a full disk), saying
+    whether finished work was kept for ``resume=True``.
+    """
+    output = os.fspath(output_path)
+    _check_output(source, output)
     if settings.use_sentence_keys:
-        _check_unique(source)
-    directory = partial_dir(output_path)
-    model = model_info(embedder.options_file, embedder.weight_file)
-    _prepare_partial(directory, _fingerprint(source, settings, model, world_size), resume, rank)
-    barrier()
-    logger.info("Embedding %s (%d lines) with %s on %s: format %s, batch size %d, rank %d of %d -> %s",
-                source.display_name, source.num_lines, model["weight_file"], embedder.device,
-                settings.output_format, settings.batch_size, rank, world_size, output_path)
-    embed_shard(embedder, source, directory, settings, rank, world_size, progress)
-    barrier()
-    if rank == 0:
-        attributes = {"torchelmo_" + k: v for k, v in model.items()}
-        attributes["torchelmo_output_format"] = settings.output_format
-        merge_segments(source, directory, output_path, settings, world_size, attributes)
-        shutil.rmtree(directory)
+        _check_keys(source)
+    directory = partial_dir(output)
+    record = job_record(embedder, source, settings, world_size)
+    with output_lock(lock_file(output)) if rank == 0 else nullcontext():
+        fresh = _must_start_fresh(directory, output, record, resume, overwrite)  # every rank: same answer
+        barrier()  # ... before rank 0 changes anything
+        if rank == 0:
+            for folder in (os.path.dirname(os.path.abspath(output)), directory):  # what kill -9 left
+                sweep_stale_temporaries(folder)
+            if fresh:
+                _start_fresh(directory, record)
+        barrier()
+        logger.info("Embedding %s (%d lines) with %s on %s: format %s, batch size %d, %s, rank %d of %d -> %s",
+                    source.display_name, source.num_lines, record["model"]["weight_file"], embedder.device,
+                    settings.output_format, settings.batch_size,
+                    ", ".join(f"{k} {v}" for k, v in record["embedder"].items()), rank, world_size, output)
+        try:
+            embed_shard(embedder, source, directory, settings, rank, world_size, progress)
+            barrier()
+            if rank == 0:
+                attributes = {"torchelmo_" + k: v for k, v in record["model"].items() if k != "options_sha256"}
+                attributes["torchelmo_output_format"] = settings.output_format
+                merge_segments(source, directory, output, settings, world_size, attributes)
+                shutil.rmtree(directory)
+        except (KeyboardInterrupt, OSError, OutputError) as error:
+            if rank != 0:
+                raise
+            raise _stopped(error, directory) from error
     barrier()

@@ -1,7 +1,7 @@
 """``ElmoEmbedder``: sentences in, numpy layer activations out (AllenNLP's contract)."""
 import logging
 import os
-from typing import IO, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import IO, Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -9,6 +9,7 @@ import torch
 from .bilm import ElmoBiLm
 from .characters import batch_to_ids
 from .gemm import check_inference_support
+from .errors import ConfigurationError, TokensError
 from .models import resolve_model_files
 from .embed_job import EmbedSettings, run_embedding_job
 from .row_streams import STREAM_BATCHES, embed_batches
@@ -71,6 +72,10 @@ class ElmoEmbedder:
     def output_dim(self) -> int:
         return self.elmo_bilm.output_dim
 
+    def job_settings(self) -> Dict[str, Any]:
+        """The settings of this embedder that change its vectors (recorded by embedding jobs)."""
+        return {"precision": self.precision, "compile": self.compile, "stateful": self.elmo_bilm.lstm.stateful}
+
     def reset_states(self) -> None:
         """Forget the LSTM state carried over from previous batches."""
         self.elmo_bilm.reset_states()
@@ -95,7 +100,14 @@ class ElmoEmbedder:
 
     def embed_batches(self, batches: Sequence[List[List[str]]]) -> List[List[np.ndarray]]:
         """:meth:`embed_batch` on each batch in turn, with the same vectors and final state,
-        but faster: the batches' rows run as streams (see :mod:`torchelmo.row_streams`)."""
+        but faster: the batches' rows run as streams (see :mod:`torchelmo.row_streams`).
+
+        Raises :class:`TokensError` (a ``TypeError``) for a sentence given as one string.
+        """
+        for batch in batches:
+            if isinstance(batch, str) or any(isinstance(s, str) for s in batch):
+                raise TokensError("a sentence must be a list of tokens, got a str; split it first "
+                                  "(sentence.split(), or torchelmo.tokenizer for raw text)")
         with torch.inference_mode():
             layers = embed_batches(self.elmo_bilm, batches)
         return [[sentence.numpy() for sentence in batch] for batch in layers]
@@ -116,8 +128,8 @@ class ElmoEmbedder:
     def embed_file(self, input_file: Union[PathLike, IO], output_file_path: PathLike,
                    output_format: str = "all", batch_size: int = DEFAULT_BATCH_SIZE,
                    forget_sentences: bool = False, use_sentence_keys: bool = False,
-                   progress: bool = True, resume: bool = False,
-                   input_policy: Optional[InputPolicy] = None) -> None:
+                   progress: bool = True, resume: bool = False, overwrite: bool = False,
+                   input_policy: Optional[InputPolicy] = None, checkpoint_every: int = 20) -> None:
         """Embed a file of whitespace-tokenized sentences (one per line) into HDF5.
 
         The output has one float32 dataset per sentence, keyed by its 0-based line index
@@ -126,13 +138,17 @@ class ElmoEmbedder:
         ``sentence_to_index``, a JSON string mapping each sentence to its key (unless
         ``forget_sentences`` or ``use_sentence_keys``). Blank lines are rejected, as in
         AllenNLP, unless ``input_policy`` says otherwise. The file appears only when complete;
-        an interrupted run can be finished with ``resume=True`` (see :mod:`torchelmo.embed_job`).
+        an existing file is replaced only with ``overwrite=True``. An interrupted run keeps its
+        finished work (every ``checkpoint_every`` batches) and raises
+        :class:`~torchelmo.errors.Interrupted`; finish it with ``resume=True``. The same job
+        runs ``torchelmo embed`` (see :mod:`torchelmo.embed_job`).
         """
         settings = EmbedSettings(output_format=output_format, batch_size=batch_size,
-                                 forget_sentences=forget_sentences, use_sentence_keys=use_sentence_keys)
+                                 forget_sentences=forget_sentences, use_sentence_keys=use_sentence_keys,
+                                 checkpoint_every=checkpoint_every)
         source = open_sentence_file(input_file, input_policy)
         try:
-            run_embedding_job(self, source, os.fspath(output_file_path), settings, resume=resume,
+            run_embedding_job(self, source, output_file_path, settings, resume=resume, overwrite=overwrite,
                               progress=progress)
         finally:
             source.close()

@@ -1,8 +1,9 @@
 """Named models -> local files: the bundled default, and AllenNLP's published ELMo models.
 
 Published models are downloaded once into a cache directory (``$TORCHELMO_CACHE`` or
-``~/.cache/torchelmo``) with a progress bar, checked (the options parse, the weights hold
-every tensor the options need, with the right shapes), and moved into place atomically. Set
+``~/.cache/torchelmo``) with a progress bar into a temporary file, checked there (the options
+parse, the weights hold every tensor the options need, with the right shapes; a file fetched by
+URL must parse as JSON or HDF5 by its suffix), and only then moved into the cache. Set
 ``$TORCHELMO_MIRROR`` to fetch from a mirror of AllenNLP's model bucket instead. Nothing is
 downloaded unless a published model is asked for by name.
 """
@@ -14,11 +15,12 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Optional, Tuple, Union
+from typing import Callable, Dict, Optional, Tuple, Union
 
 from tqdm import tqdm
 
-from .errors import ConfigurationError, ElmoError
+from .errors import ConfigurationError, ElmoError, ModelDownloadError
+from .files import atomic_path, write_lines
 
 logger = logging.getLogger(__name__)
 PathLike = Union[str, os.PathLike]
@@ -26,10 +28,6 @@ BUNDLED_DIR = Path(__file__).parent / "data" / "default"
 DEFAULT_MODEL = "default"
 ALLENNLP_BASE_URL = "https://s3-us-west-2.amazonaws.com/allennlp/models/elmo/"
 DOWNLOAD_TIMEOUT_S = 30
-
-
-class ModelDownloadError(ElmoError):
-    """A published model could not be downloaded or is not a valid ELMo model."""
 
 
 @dataclass(frozen=True)
@@ -81,43 +79,70 @@ def file_sha256(path: PathLike) -> str:
     return digest.hexdigest()
 
 
-def download(url: str, destination: Path, progress: bool = True) -> None:
-    """Fetch ``url`` to ``destination`` via a temporary file; clear error when it fails."""
+def download(url: str, destination: Path, progress: bool = True,
+             validate: Optional[Callable[[str], None]] = None) -> None:
+    """Fetch ``url`` into a temporary file, ``validate`` it (raises :class:`ElmoError`), and
+    only then move it to ``destination``; clear error when any step fails."""
     destination.parent.mkdir(parents=True, exist_ok=True)
-    tmp = destination.with_name(destination.name + ".download")
     try:
-        with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response, open(tmp, "wb") as out:
-            total = int(response.headers.get("Content-Length") or 0) or None
-            received = 0
-            with tqdm(total=total, unit="B", unit_scale=True, desc=destination.name, disable=not progress) as bar:
-                for block in iter(lambda: response.read(1 << 20), b""):
-                    out.write(block)
-                    received += len(block)
-                    bar.update(len(block))
-        if total is not None and received != total:
-            raise ModelDownloadError(f"{url}: download incomplete ({received} of {total} bytes); try again")
-        os.replace(tmp, destination)
+        with atomic_path(destination) as tmp:
+            with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response, open(tmp, "wb") as out:
+                total = int(response.headers.get("Content-Length") or 0) or None
+                received = 0
+                with tqdm(total=total, unit="B", unit_scale=True, desc=destination.name,
+                          disable=not progress) as bar:
+                    for block in iter(lambda: response.read(1 << 20), b""):
+                        out.write(block)
+                        received += len(block)
+                        bar.update(len(block))
+            if total is not None and received != total:
+                raise ModelDownloadError(f"{url}: download incomplete ({received} of {total} bytes); try again")
+            if validate is not None:
+                try:
+                    validate(tmp)
+                except ElmoError as error:
+                    raise ModelDownloadError(f"{url}: downloaded model is not valid ({error}); nothing was "
+                                             f"cached, try again") from None
     except (urllib.error.URLError, http.client.HTTPException, OSError) as error:
         reason = getattr(error, "reason", error)
         raise ModelDownloadError(
-            f"could not download {url} ({reason}). If this machine is offline, download the file "
-            f"elsewhere and pass --options-file/--weight-file (or options_file=/weight_file=), or "
-            f"place it at {destination}") from None
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+            f"could not download {url} ({reason}). If this machine is offline, place the file at "
+            f"{destination}", hint="model_files") from None
 
 
-def _verify(options_file: Path, weight_file: Path) -> None:
+def _options_check(path: str) -> None:
+    from .options import ElmoOptions
+
+    ElmoOptions.from_file(path)
+
+
+def _weights_check(options_file: Path) -> Callable[[str], None]:
+    """A check that a weight file holds every tensor ``options_file`` needs, with its shape."""
     from .options import ElmoOptions
     from .weights import check_shapes, read_datasets
 
-    try:
-        options = ElmoOptions.from_file(options_file)
-        check_shapes(read_datasets(weight_file), options, weight_file)
-    except ElmoError as error:
-        raise ModelDownloadError(f"downloaded model is not valid ({error}); delete {options_file.parent} "
-                                 f"and try again") from None
+    def check(path: str) -> None:
+        check_shapes(read_datasets(path), ElmoOptions.from_file(options_file), path)
+    return check
+
+
+def _suffix_check(suffix: str) -> Callable[[str], None]:
+    """A check that a file fetched by URL parses as what its name's suffix says (JSON or HDF5)."""
+    def check(path: str) -> None:
+        import json
+
+        import h5py
+
+        try:
+            if suffix == ".json":
+                with open(path, encoding="utf-8") as f:
+                    json.load(f)
+            elif suffix in (".hdf5", ".h5"):
+                with h5py.File(path, "r"):
+                    pass
+        except (OSError, ValueError) as error:
+            raise ElmoError(f"not a readable {suffix[1:].upper()} file ({error})") from None
+    return check
 
 
 def fetch_published_model(name: str, progress: bool = True) -> Tuple[str, str]:
@@ -131,11 +156,10 @@ def fetch_published_model(name: str, progress: bool = True) -> Tuple[str, str]:
     options_url, weights_url = model.urls()
     logger.info("Downloading ELMo model %r (%s) into %s", name, model.description, directory)
     if not options.is_file():
-        download(options_url, options, progress)
+        download(options_url, options, progress, _options_check)
     if not weights.is_file():
-        download(weights_url, weights, progress)
-    _verify(options, weights)
-    verified.write_text(file_sha256(weights) + "\n")
+        download(weights_url, weights, progress, _weights_check(options))
+    write_lines(verified, [file_sha256(weights)])
     return str(options), str(weights)
 
 
@@ -144,7 +168,7 @@ def fetch_url(url: str, progress: bool = True) -> str:
     local = cache_dir() / "urls" / hashlib.sha256(url.encode()).hexdigest()[:16] / url.rstrip("/").split("/")[-1]
     if not local.is_file():
         logger.info("Downloading %s into %s", url, local.parent)
-        download(url, local, progress)
+        download(url, local, progress, _suffix_check(local.suffix.lower()))
     return str(local)
 
 

@@ -18,6 +18,7 @@ from typing import Any, Dict, List, Optional, Tuple, Union
 
 from .characters import MAX_WORD_LENGTH
 from .errors import ConfigurationError
+from .files import write_json
 
 ACTIVATIONS = ("relu", "tanh")
 
@@ -227,7 +228,5 @@ class ElmoOptions:
         return data
 
     def save(self, path: Union[str, os.PathLike]) -> None:
-        """Write ``options.json`` (inference form)."""
-        with open(path, "w", encoding="utf-8") as f:
-            json.dump(self.to_dict(), f, indent=2, sort_keys=True)
-            f.write("\n")
+        """Write ``options.json`` (inference form) atomically."""
+        write_json(path, self.to_dict(), sort_keys=True)

@@ -2,24 +2,43 @@
 
 A file is checked in a first streaming pass (blank lines, invalid UTF-8 and over-long
 sentences, with line numbers) and read again lazily for embedding, so memory does not grow
-with the file. Lines end with ``\\n`` (a ``\\r`` before it is stripped with the other
-surrounding whitespace); a missing final newline is fine.
+with the file. Anything that is not a regular file (``-`` for stdin, ``/dev/stdin``, a pipe,
+``<(...)``, an open file object) is first copied to a temporary file and read only from it.
+Lines end with ``\\n``, ``\\r\\n`` or a lone ``\\r`` (old Mac files); a missing final newline
+is fine, and a UTF-8 byte-order mark at the start of the file is dropped.
 """
 import hashlib
 import io
 import os
 import shutil
+import stat
 import sys
 import tempfile
 from dataclasses import dataclass, field
-from typing import IO, Iterator, List, Optional, Tuple, Union
+from typing import IO, BinaryIO, Iterator, List, Optional, Tuple, Union
 
 from .errors import InputError
+from .files import sweep_stale_temporaries
 
 Source = Union[str, os.PathLike, IO]
 ENCODING_ERRORS = ("strict", "replace", "skip")
 BLANK_LINES = ("error", "skip", "empty")
 DEFAULT_MAX_SENTENCE_LENGTH = 1000
+BOM = b"\xef\xbb\xbf"
+SPOOL_PREFIX = ".torchelmo-input-"
+
+
+def raw_lines(f: BinaryIO) -> Iterator[bytes]:
+    """The lines of a binary file without their ends: ``\\n``, ``\\r\\n`` and a lone ``\\r`` end
+    a line; a leading UTF-8 byte-order mark is dropped."""
+    for number, raw in enumerate(f):
+        if number == 0 and raw.startswith(BOM):
+            raw = raw[len(BOM):]
+        if raw.endswith(b"\n"):
+            raw = raw[:-1]
+        if raw.endswith(b"\r"):
+            raw = raw[:-1]
+        yield from raw.split(b"\r") if b"\r" in raw else (raw,)
 
 
 @dataclass
@@ -62,7 +81,7 @@ class SentenceFile:
         skipped = set(self.skipped)
         decode_errors = "replace" if self.policy.errors == "replace" else "strict"
         with open(self.path, "rb") as f:
-            for index, raw in enumerate(f):
+            for index, raw in enumerate(raw_lines(f)):
                 yield index, None if index in skipped else raw.decode("utf-8", decode_errors).strip()
 
     def close(self) -> None:
@@ -71,8 +90,10 @@ class SentenceFile:
 
 
 def _spool(stream: IO) -> str:
-    """Copy a stream (stdin, an open file) to a temporary file so it can be read twice."""
-    fd, path = tempfile.mkstemp(prefix="torchelmo-input-", suffix=".txt")
+    """Copy a stream (stdin, an open file) to a temporary file so it can be read twice (named
+    ``.torchelmo-input-*.tmp-PID`` so that a later run removes it after ``kill -9``)."""
+    sweep_stale_temporaries(tempfile.gettempdir(), SPOOL_PREFIX)
+    fd, path = tempfile.mkstemp(prefix=SPOOL_PREFIX, suffix=f".tmp-{os.getpid()}")
     with os.fdopen(fd, "wb") as out:
         if hasattr(stream, "buffer"):  # a text file or sys.stdin: copy its bytes
             shutil.copyfileobj(stream.buffer, out)
@@ -106,6 +127,9 @@ def open_sentence_file(source: Source, policy: Optional[InputPolicy] = None) -> 
             raise InputError(f"{path}: input file not found")
         if os.path.isdir(path):
             raise InputError(f"{path}: is a directory, expected a text file with one sentence per line")
+        if not stat.S_ISREG(os.stat(path).st_mode):  # /dev/stdin, a pipe, <(...): readable once
+            with open(path, "rb") as stream:
+                path, temporary = _spool(stream), True
     else:
         path, temporary = _spool(source), True
         name = getattr(source, "name", "<input>")
@@ -122,14 +146,16 @@ def _scan(path: str, name: str, policy: InputPolicy, temporary: bool) -> Sentenc
     decode_errors = "replace" if policy.errors == "replace" else "strict"
     digest = hashlib.sha256()
     with open(path, "rb") as f:
-        for count, raw in enumerate(f, start=1):
-            digest.update(raw)
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+        f.seek(0)
+        for count, raw in enumerate(raw_lines(f), start=1):
             try:
                 text = raw.decode("utf-8", decode_errors)
             except UnicodeDecodeError as error:
                 if policy.errors == "strict":
                     raise InputError(f"{name}: line {count} is not valid UTF-8 ({error.reason} at byte "
-                                     f"{error.start}); use --errors replace or --errors skip") from None
+                                     f"{error.start})", hint="errors") from None
                 invalid.append(count - 1)
                 continue
             tokens = text.split()
@@ -139,12 +165,10 @@ def _scan(path: str, name: str, policy: InputPolicy, temporary: bool) -> Sentenc
                 long_lines.append((count, len(tokens)))
     if long_lines:
         line, n = long_lines[0]
-        raise InputError(f"{name}: line {line} has {n} tokens, more than --max-sentence-length "
-                         f"{policy.max_sentence_length} ({len(long_lines)} such line(s)); split long "
-                         f"sentences or raise the limit")
+        raise InputError(f"{name}: line {line} has {n} tokens, more than the limit of "
+                         f"{policy.max_sentence_length} ({len(long_lines)} such line(s))", hint="max_sentence_length")
     if blank and policy.blank_lines == "error":
-        raise InputError(f"{name}: {len(blank)} empty line(s), at line(s) {_shown(blank)}; remove them "
-                         f"or use --blank-lines skip")
+        raise InputError(f"{name}: {len(blank)} empty line(s), at line(s) {_shown(blank)}", hint="blank_lines")
     skipped = sorted(invalid + (blank if policy.blank_lines == "skip" else []))
     return SentenceFile(path=path, display_name=name, num_lines=count, policy=policy, sha256=digest.hexdigest(),
                         skipped=skipped, temporary=temporary)

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from .errors import ConfigurationError, WeightFileError
+from .files import atomic_path, tensor_bytes
 from .options import ElmoOptions
 
 PathLike = Union[str, os.PathLike]
@@ -234,13 +235,7 @@ def weights_to_arrays(bilm: "torch.nn.Module") -> Dict[str, np.ndarray]:
 
 def save_weights(bilm: "torch.nn.Module", path: PathLike) -> None:
     """Write an official ``weights.hdf5`` atomically (temporary file, then rename)."""
-    path = os.fspath(path)
-    tmp = f"{path}.tmp-{os.getpid()}"
-    try:
-        with h5py.File(tmp, "w") as f:
-            for name, array in weights_to_arrays(bilm).items():
-                f.create_dataset(name, data=array)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    arrays = weights_to_arrays(bilm)
+    with atomic_path(path, tensor_bytes(arrays)) as tmp, h5py.File(tmp, "w") as f:
+        for name, array in arrays.items():
+            f.create_dataset(name, data=array)

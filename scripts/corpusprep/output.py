@@ -7,11 +7,11 @@ shuffle, as in the 1B Word Benchmark, so each shard mixes all sources).
 """
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterable, List, Sequence, Tuple
+
+from torchelmo.files import atomic_file
 
 
 HELDOUT_BUCKETS = 10_000
@@ -72,16 +72,8 @@ def shard(sentences: Sequence[Sentence], shard_bytes: int) -> List[Sequence[Sent
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to a temporary file beside ``path`` and rename it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    with atomic_file(path, "wb", needed_bytes=len(data)) as f:
+        f.write(data)
 
 
 def write_lines(path: Path, lines: Iterable[str]) -> Dict[str, object]:

@@ -10,7 +10,7 @@ from typing import Dict, Tuple
 
 from ..errors import ConfigurationError
 from .config import TaskConfig, parse_config
-from .files import load_tensors, write_json
+from ..files import load_tensors, write_json
 from .models import TaskModel, model_class
 from .vocabulary import Vocabulary
 

@@ -12,7 +12,7 @@ from ..sentences import InputPolicy, open_sentence_file
 from .archive import load_archive
 from .batching import Batch, bucketed_batches
 from .config import SourceConfig
-from .files import atomic_file, write_jsonl
+from ..files import atomic_file, write_jsonl
 from .instance import Instance
 from .models import TaskModel
 from .models.base import Prediction

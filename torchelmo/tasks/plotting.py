@@ -2,7 +2,7 @@
 import logging
 from typing import Dict, List
 
-from .files import atomic_file
+from ..files import atomic_file
 
 logger = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from .archive import CONFIG_FILE, CURVE_FILE, METRICS_FILE, WEIGHTS_FILE, build_
 from .batching import bucketed_batches
 from .config import TaskConfig, TrainerConfig, absolute_paths, config_dict
 from .evaluation import prediction_records, resolve_device, run_model, to_device, write_task_format
-from .files import load_tensors, save_tensors, write_json, write_jsonl
+from ..files import load_tensors, save_tensors, write_json, write_jsonl
 from .models import TaskModel, model_class
 from .plotting import plot_learning_curves
 from .sources import read_source
@@ -54,7 +54,7 @@ def machine_description() -> Dict[str, Any]:
 
 def _prepare_folder(folder: str, overwrite: bool) -> None:
     if os.path.exists(os.path.join(folder, WEIGHTS_FILE)) and not overwrite:
-        raise ConfigurationError(f"{folder}: already holds a trained model; pass --overwrite to replace it")
+        raise ConfigurationError(f"{folder}: already holds a trained model", hint="overwrite")
     os.makedirs(folder, exist_ok=True)
 
 

@@ -10,6 +10,7 @@ from typing import Any, Dict, Union
 import torch
 
 from ..errors import ConfigurationError
+from ..files import save_tensors
 
 PathLike = Union[str, os.PathLike]
 CHECKPOINT_FILE = "checkpoint.pt"
@@ -31,14 +32,7 @@ def restore_rng_state(state: Dict[str, Any], device: torch.device) -> None:
 
 def save_checkpoint(state: Dict[str, Any], path: PathLike) -> None:
     """Write ``state`` atomically (temporary file, then rename)."""
-    path = os.fspath(path)
-    tmp = f"{path}.tmp-{os.getpid()}"
-    try:
-        torch.save(state, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    save_tensors(path, state)
 
 
 def load_checkpoint(path: PathLike) -> Dict[str, Any]:

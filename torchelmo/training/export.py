@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from ..errors import ConfigurationError, WeightFileError
+from ..files import atomic_path, tensor_bytes
 from ..options import ElmoOptions
 from ..weights import check_weight_file, load_weights, read_datasets, save_weights
 from .config import TrainingConfig
@@ -23,23 +24,13 @@ PathLike = Union[str, os.PathLike]
 OPTIONS_FILE, WEIGHTS_FILE, VOCAB_FILE, SOFTMAX_FILE = "options.json", "weights.hdf5", "vocab.txt", "softmax.hdf5"
 
 
-def _atomic(path: str, write) -> None:
-    tmp = f"{path}.tmp-{os.getpid()}"
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
 def save_softmax(model: BidirectionalLM, path: PathLike) -> None:
     """Write the softmax weights atomically."""
-    def write(tmp: str) -> None:
-        with h5py.File(tmp, "w") as f:
-            f.create_dataset("softmax/W", data=model.softmax.weight.detach().float().cpu().numpy())
-            f.create_dataset("softmax/b", data=model.softmax.bias.detach().float().cpu().numpy())
-    _atomic(os.fspath(path), write)
+    arrays = {"softmax/W": model.softmax.weight, "softmax/b": model.softmax.bias}
+    arrays = {name: a.detach().float().cpu().numpy() for name, a in arrays.items()}
+    with atomic_path(path, tensor_bytes(arrays)) as tmp, h5py.File(tmp, "w") as f:
+        for name, array in arrays.items():
+            f.create_dataset(name, data=array)
 
 
 def load_softmax(model: BidirectionalLM, path: PathLike) -> None:
@@ -59,7 +50,7 @@ def load_softmax(model: BidirectionalLM, path: PathLike) -> None:
 
 def save_options(options: ElmoOptions, path: PathLike) -> None:
     """Write ``options.json`` (inference form: ``n_characters`` 262) atomically."""
-    _atomic(os.fspath(path), options.save)
+    options.save(path)
 
 
 def export_model(model: BidirectionalLM, vocab: Vocabulary, config: TrainingConfig,

@@ -30,6 +30,7 @@ from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from ..errors import ConfigurationError, ElmoError
+from ..files import atomic_file, output_errors, write_json
 from ..options import ElmoOptions
 from .checkpoint import CHECKPOINT_FILE, load_checkpoint, restore_rng_state, rng_state, save_checkpoint
 from .config import TrainingConfig, settings_from_options, small_options
@@ -54,19 +55,6 @@ class TrainingResult:
     loss: float                    # mean training loss of the last log interval
     files: Dict[str, str] = field(default_factory=dict)  # exported files by name
     heldout: Optional[Perplexity] = None
-
-
-def _write_json(path: str, data: Any) -> None:
-    """Write ``data`` as JSON atomically."""
-    tmp = f"{path}.tmp-{os.getpid()}"
-    try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=2, sort_keys=True)
-            f.write("\n")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def resolve_settings(output_dir: PathLike, options: Optional[ElmoOptions] = None,
@@ -227,7 +215,7 @@ class Trainer:
         if os.path.exists(path):
             with open(path, encoding="utf-8") as f:
                 kept = [line for line in f if line.strip() and json.loads(line)["step"] <= self.step]
-            with open(path, "w", encoding="utf-8") as f:
+            with atomic_file(path) as f:
                 f.writelines(kept)
 
     def save(self) -> None:
@@ -279,7 +267,7 @@ class Trainer:
             bar.set_postfix(loss=f"{loss:.3f}", ppl=f"{perplexity:.1f}", tok_s=f"{speed:,.0f}", refresh=False)
             logger.info("step %d/%d  loss %.4f  ppl %.2f  lr %.4g  %s tokens/s  %s tokens", self.step,
                         self.config.max_steps, loss, perplexity, lr, f"{speed:,.0f}", f"{self.tokens_seen:,}")
-            with open(self._path(METRICS_FILE), "a", encoding="utf-8") as f:
+            with output_errors(self._path(METRICS_FILE)), open(self._path(METRICS_FILE), "a", encoding="utf-8") as f:
                 f.write(json.dumps({"step": self.step, "loss": loss, "perplexity": perplexity, "lr": lr,
                                     "tokens_per_second": speed, "tokens": self.tokens_seen,
                                     "elapsed_seconds": round(self.elapsed, 3)}) + "\n")
@@ -334,7 +322,7 @@ class Trainer:
         logger.info("Evaluating on %d held-out file(s)", len(self.heldout_files))
         perplexity = evaluate_perplexity(self.model, self.vocab, self.heldout_files, self.config.batch_size,
                                          self.ctx.device, progress=self.progress)
-        _write_json(self._path(HELDOUT_FILE), {"step": self.step, **perplexity.to_dict()})
+        write_json(self._path(HELDOUT_FILE), {"step": self.step, **perplexity.to_dict()}, sort_keys=True)
         logger.info("Held-out perplexity at step %d: forward %.2f, backward %.2f, average %.2f (%s predictions "
                     "per direction)", self.step, perplexity.forward, perplexity.backward, perplexity.average,
                     f"{perplexity.predictions:,}")
@@ -383,8 +371,8 @@ def train(train_data: Union[str, Sequence[str]], output_dir: PathLike, options: 
     train_files = resolve_files(train_data, "--train-data")
     heldout_files = resolve_files(heldout_data, "--heldout-data") if heldout_data else []
     if not resume and os.path.exists(os.path.join(output_dir, CHECKPOINT_FILE)):
-        raise ConfigurationError(f"{output_dir} already holds a run ({CHECKPOINT_FILE}); pass --resume to "
-                                 f"continue it, or choose another output directory")
+        raise ConfigurationError(f"{output_dir} already holds a run ({CHECKPOINT_FILE})",
+                                 hint="train_resume_or_elsewhere")
     ctx = DistributedContext.from_environment(device)
     package_logger = logging.getLogger("torchelmo")
     handler: Optional[logging.Handler] = None
@@ -416,9 +404,9 @@ def train(train_data: Union[str, Sequence[str]], output_dir: PathLike, options: 
             if resume:
                 trainer.restore()
             if ctx.is_main:  # after a resume is known to work: with the changed settings
-                _write_json(os.path.join(output_dir, TRAIN_CONFIG_FILE),
-                            {"training": config.to_dict(), "options": options.to_dict(),
-                             "train_data": train_files, "heldout_data": heldout_files})
+                write_json(os.path.join(output_dir, TRAIN_CONFIG_FILE),
+                           {"training": config.to_dict(), "options": options.to_dict(),
+                            "train_data": train_files, "heldout_data": heldout_files}, sort_keys=True)
             result = trainer.run()
             del trainer  # its DistributedDataParallel holds the process group that close() ends
         if not result.completed:

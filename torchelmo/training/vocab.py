@@ -15,6 +15,7 @@ import numpy as np
 
 from ..characters import BOS_TOKEN, EOS_TOKEN, word_to_char_ids
 from ..errors import ConfigurationError, InputError
+from ..files import write_lines
 
 UNK_TOKEN = "<UNK>"
 SPECIAL_TOKENS = (BOS_TOKEN, EOS_TOKEN, UNK_TOKEN)
@@ -89,15 +90,7 @@ class Vocabulary:
 
     def save(self, path: PathLike) -> None:
         """Write the vocabulary file atomically (temporary file, then rename)."""
-        path = os.fspath(path)
-        tmp = f"{path}.tmp-{os.getpid()}"
-        try:
-            with open(tmp, "w", encoding="utf-8") as f:
-                f.writelines(f"{w}\n" for w in self.words)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
+        write_lines(path, self.words)
 
 
 def count_tokens(sentences: Iterable[Sequence[str]]) -> Counter:
