@@ -125,3 +125,33 @@ def test_cache_trains_the_scalar_mix_and_is_off_when_the_bilm_is_not_determinist
     assert mix and all(p.grad is not None for p in mix)
     assert not ElmoConfig(stateful=True).cached and not ElmoConfig(requires_grad=True).cached
     assert not ElmoConfig(cache="none").cached and ElmoConfig().cached
+
+
+def test_glove_and_characters_train_save_and_reload(tmp_path, options_file, weight_file):
+    """A classifier on SST trees with pretrained vectors (a text file) + char CNN + cached
+    ELMo: the run folder leaves out the frozen vectors and biLM, and reloads to the same scores."""
+    from torchelmo.tasks import evaluate_archive, parse_config, train
+
+    trees = (Path(__file__).resolve().parent.parent.parent / "shared/data/sst/dev.txt").read_text().splitlines()
+    (tmp_path / "train.txt").write_text("\n".join(trees[:40]) + "\n")
+    (tmp_path / "test.txt").write_text("\n".join(trees[40:60]) + "\n")
+    vocabulary = {w.lower() for line in trees[:60] for w in line.replace(")", " ").split() if not w.startswith("(")}
+    words = sorted(vocabulary)[::2]  # half of the data's words have a vector
+    vectors = write(tmp_path / "vectors.txt.gz", "".join(f"{w} {i % 7 / 7:.3f} {-i % 5 / 5:.3f}\n"
+                                                          for i, w in enumerate(words)))
+    config = parse_config({
+        "data": {"reader": {"type": "sentiment_trees"}, "train": {"path": str(tmp_path / "train.txt")},
+                 "validation": {"path": str(tmp_path / "test.txt")}, "test": {"path": str(tmp_path / "test.txt")}},
+        "model": {"type": "classifier", "encoder": {"hidden_size": 8, "num_layers": 1, "dropout": 0.0},
+                  "embedders": {"pretrained": {"path": vectors, "lowercase": True},
+                                "characters": {"embedding_dim": 4, "filters": [[2, 3]]},
+                                "elmo": {"options_file": options_file, "weight_file": weight_file,
+                                         "cache": "float16"}}},
+        "trainer": {"epochs": 2, "batch_size": 8}})
+    folder = tmp_path / "run"
+    metrics = train(config, str(folder))
+    saved = torch.load(folder / "model.pt", weights_only=True)
+    assert not any(k.startswith(("embedder.pretrained.vectors", "embedder.elmo._elmo_lstm")) for k in saved)
+    assert "embedder.pretrained.unknown" in saved and any(k.startswith("embedder.characters.") for k in saved)
+    again = evaluate_archive(str(folder), str(tmp_path / "test.txt"))
+    assert again["accuracy"] == pytest.approx(metrics["test"]["accuracy"])
