@@ -37,7 +37,7 @@ def test_minimal_config_gets_defaults():
     ({"encoder": {"hiden_size": 3}}, "model.encoder.hiden_size: unknown key"),
     ({"decoder": "hmm"}, "model.decoder: expected one of 'softmax', 'crf', got 'hmm'"),
     ({"dropout": 1.5}, "model.dropout: expected in [0, 1) number, got 1.5"),
-    ({"embedders": {}}, "model.embedders.words: give word embeddings, an elmo block, or both"),
+    ({"embedders": {}}, "model.embedders.words: give at least one of words, pretrained, characters and elmo"),
     ({"embedders": {"elmo": {"options_file": "o.json"}}}, "model.embedders.elmo.weight_file: give both"),
     ({"embedders": {"elmo": {"num_output_representations": 3}}},
      "model.embedders.elmo.num_output_representations: expected one of 1, 2, got 3"),

@@ -119,6 +119,9 @@ def _add_task_parser(subparsers) -> None:
     train.add_argument("config", help="YAML or JSON config (see configs/)")
     train.add_argument("--output-dir", required=True, help="folder for the model, metrics and plots")
     train.add_argument("--overwrite", action="store_true", help="replace a model already in --output-dir")
+    train.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                       help="override a config key, value parsed as YAML (repeatable), e.g. "
+                            "--set trainer.epochs=1 --set data.train.limit=2000")
     train.set_defaults(func=_run_task_train)
     evaluate = tasks.add_parser("evaluate", parents=[_common()], help="score a trained model on labelled data")
     evaluate.add_argument("model_dir", help="folder written by `torchelmo task train`")
@@ -143,7 +146,7 @@ def _add_task_parser(subparsers) -> None:
 def _run_task_train(args: argparse.Namespace) -> None:
     from .tasks import load_config, train
 
-    train(load_config(args.config), args.output_dir, overwrite=args.overwrite)
+    train(load_config(args.config, args.overrides), args.output_dir, overwrite=args.overwrite)
 
 
 def _run_task_evaluate(args: argparse.Namespace) -> None:

@@ -1,6 +1,6 @@
 """``Elmo``: the biLM's layers mixed into task-ready representations (AllenNLP's contract)."""
 import os
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 from torch import nn
@@ -64,9 +64,31 @@ class Elmo(nn.Module):
     def get_output_dim(self) -> int:
         return self._elmo_lstm.output_dim
 
+    @property
+    def bilm(self) -> ElmoBiLm:
+        """The biLM whose layers :meth:`mix` combines."""
+        return self._elmo_lstm
+
     def reset_states(self) -> None:
         """Forget the LSTM state carried over from previous batches."""
         self._elmo_lstm.reset_states()
+
+    def mix(self, layers: List[torch.Tensor], mask: torch.Tensor) -> Tuple[List[torch.Tensor], torch.Tensor]:
+        """The scalar mixes (with dropout) of the biLM's layers: ``layers`` 3 ×
+        ``(batch, timesteps + 2, dim)`` with ``mask`` ``(batch, timesteps + 2)`` →
+        ``num_output_representations`` × ``(batch, timesteps, dim)`` and the mask
+        ``(batch, timesteps)`` (long; both keep <S> </S> with ``keep_sentence_boundaries``)."""
+        representations = []
+        for mix in self._scalar_mixes:
+            mixed = mix(layers, mask)
+            if not self._keep_sentence_boundaries:
+                mixed, out_mask = remove_sentence_boundaries(mixed, mask)
+            else:
+                out_mask = mask
+            representations.append(self._dropout(mixed))
+        if not self._scalar_mixes:
+            out_mask = mask if self._keep_sentence_boundaries else remove_sentence_boundaries(layers[0], mask)[1]
+        return representations, out_mask.long()
 
     def forward(self, inputs: torch.Tensor, word_inputs: Optional[torch.Tensor] = None
                 ) -> Dict[str, Union[torch.Tensor, List[torch.Tensor]]]:
@@ -83,18 +105,7 @@ class Elmo(nn.Module):
         if word_inputs is not None:
             word_ids = word_inputs.reshape(-1, word_inputs.size(-1)) if word_inputs.dim() > 2 else word_inputs
         output = self._elmo_lstm(char_ids, word_ids)
-        layers, mask = output["activations"], output["mask"]
-        representations = []
-        for mix in self._scalar_mixes:
-            mixed = mix(layers, mask)
-            if not self._keep_sentence_boundaries:
-                mixed, out_mask = remove_sentence_boundaries(mixed, mask)
-            else:
-                out_mask = mask
-            representations.append(self._dropout(mixed))
-        if not self._scalar_mixes:
-            out_mask = mask if self._keep_sentence_boundaries else remove_sentence_boundaries(layers[0], mask)[1]
-        out_mask = out_mask.long()
+        representations, out_mask = self.mix(output["activations"], output["mask"])
         if inputs.dim() > 3:
             lead = original_shape[:-2]
             out_mask = out_mask.view(*lead, -1)

@@ -41,20 +41,22 @@ def _label_ids(labels: Sequence[str], vocabulary: Vocabulary) -> List[int]:
 
 def tensorize(instances: Sequence[Instance], vocabularies: Dict[str, Vocabulary],
               labels_of: Callable[[Instance], Optional[List[str]]], *, sentence_label: bool = False,
-              characters: bool = False, lowercase: bool = False, predicate: bool = False,
-              heads: bool = False) -> Batch:
+              characters: bool = False, lowercase: bool = False, pretrained_lowercase: bool = False,
+              predicate: bool = False, heads: bool = False) -> Batch:
     """The tensors of one batch (``time`` = its longest sentence):
 
-    ``mask`` (batch, time) bool; ``words`` (batch, time) when there is a word vocabulary;
-    ``characters`` (batch, time, 50) for ELMo; ``labels`` (batch, time), or (batch,) with
+    ``mask`` (batch, time) bool; ``words`` and ``pretrained`` (batch, time) when there is
+    such a word vocabulary (lowercased as asked); ``characters`` (batch, time, 50) for ELMo
+    and the character CNN; ``labels`` (batch, time), or (batch,) with
     ``sentence_label``, from ``labels_of`` (padding and unseen labels are ``IGNORE``), when
     every instance has them;
     ``predicate`` (batch, time) 0/1 indicator; ``heads`` (batch, time).
     """
     batch: Batch = {"mask": _pad([[1] * len(x.tokens) for x in instances], 0).bool()}
-    if "words" in vocabularies:
-        words = vocabularies["words"]
-        batch["words"] = _pad([[words.id(t.lower() if lowercase else t) for t in x.tokens] for x in instances], 0)
+    for name, lower in (("words", lowercase), ("pretrained", pretrained_lowercase)):
+        if name in vocabularies:
+            table = vocabularies[name]
+            batch[name] = _pad([[table.id(t.lower() if lower else t) for t in x.tokens] for x in instances], 0)
     if characters:
         batch["characters"] = batch_to_ids([x.tokens for x in instances])
     gold = [labels_of(x) for x in instances]

@@ -9,40 +9,13 @@ import copy
 import json
 import os
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Literal, Optional, Union
+from typing import Any, Dict, List, Literal, Optional, Sequence, Union
 
 from ..errors import ConfigurationError
 from .schema import NON_NEGATIVE, POSITIVE, PROBABILITY, check, from_dict, to_dict
 
 
 # ---------------------------------------------------------------- data
-@dataclass
-class SourceConfig:
-    """Where one split's instances come from.
-
-    ``path``: a file or a glob. ``split_file`` + ``split``: keep only files whose stem is
-    listed under ``split`` in that JSON file (``{"dev": [...], "test": [...]}``); a split
-    name the file does not list means "every file listed under no split" (e.g. GUM's train).
-    ``num_folds`` + ``folds``: keep instance ``i`` when ``i % num_folds`` is in ``folds``
-    (a fixed split of a file that has none). ``limit``: the first ``limit`` instances.
-    """
-
-    path: str
-    split_file: Optional[str] = None
-    split: Optional[str] = None
-    num_folds: Optional[int] = check(POSITIVE, default=None)
-    folds: Optional[List[int]] = check(NON_NEGATIVE, default=None)
-    limit: Optional[int] = check(POSITIVE, default=None)
-
-    def __post_init__(self) -> None:
-        if (self.split_file is None) != (self.split is None):
-            raise ValueError("split: give both split_file and split, or neither")
-        if (self.num_folds is None) != (self.folds is None):
-            raise ValueError("folds: give both num_folds and folds, or neither")
-        if self.folds is not None and any(f >= self.num_folds for f in self.folds):
-            raise ValueError(f"folds: expected values below num_folds={self.num_folds}, got {self.folds}")
-
-
 @dataclass
 class ConlluReaderConfig:
     """CoNLL-U (UD). ``tags``: which tag each token gets: ``upos``, ``xpos``, or ``entity``
@@ -102,7 +75,52 @@ class Conll2012ReaderConfig:
             self.sentences = os.path.abspath(self.sentences)
 
 
-ReaderConfig = Union[ConlluReaderConfig, ColumnsReaderConfig, ClassificationReaderConfig, Conll2012ReaderConfig]
+@dataclass
+class SentimentTreeReaderConfig:
+    """PTB-bracketed sentiment trees, one per line, a 0-4 label on every node (SST).
+
+    ``labels``: ``fine`` keeps the five classes; ``binary`` drops neutral (2) and maps 0-1
+    to ``negative``, 3-4 to ``positive`` (SST-2). ``phrases``: one instance per labelled
+    subtree (every phrase, the standard way to train), else the root (sentence) only.
+    """
+
+    type: str = "sentiment_trees"
+    labels: Literal["fine", "binary"] = "fine"
+    phrases: bool = False
+
+
+ReaderConfig = Union[ConlluReaderConfig, ColumnsReaderConfig, ClassificationReaderConfig, Conll2012ReaderConfig,
+                     SentimentTreeReaderConfig]
+
+
+@dataclass
+class SourceConfig:
+    """Where one split's instances come from.
+
+    ``path``: a file or a glob. ``split_file`` + ``split``: keep only files whose stem is
+    listed under ``split`` in that JSON file (``{"dev": [...], "test": [...]}``); a split
+    name the file does not list means "every file listed under no split" (e.g. GUM's train).
+    ``num_folds`` + ``folds``: keep instance ``i`` when ``i % num_folds`` is in ``folds``
+    (a fixed split of a file that has none). ``limit``: the first ``limit`` instances.
+    ``reader``: this split's reader where it differs from ``data.reader`` (e.g. training
+    on every phrase of a treebank, scoring whole sentences).
+    """
+
+    path: str
+    split_file: Optional[str] = None
+    split: Optional[str] = None
+    num_folds: Optional[int] = check(POSITIVE, default=None)
+    folds: Optional[List[int]] = check(NON_NEGATIVE, default=None)
+    limit: Optional[int] = check(POSITIVE, default=None)
+    reader: Optional[ReaderConfig] = None
+
+    def __post_init__(self) -> None:
+        if (self.split_file is None) != (self.split is None):
+            raise ValueError("split: give both split_file and split, or neither")
+        if (self.num_folds is None) != (self.folds is None):
+            raise ValueError("folds: give both num_folds and folds, or neither")
+        if self.folds is not None and any(f >= self.num_folds for f in self.folds):
+            raise ValueError(f"folds: expected values below num_folds={self.num_folds}, got {self.folds}")
 
 
 @dataclass
@@ -125,6 +143,32 @@ class WordEmbeddingConfig:
 
 
 @dataclass
+class PretrainedEmbeddingConfig:
+    """Pretrained word vectors: a GloVe/word2vec text file (``.gz`` allowed) or a known name
+    (``glove-6b-50d``). Only the vectors of words in the data are kept; other words share
+    one learned unknown vector. ``trainable``: fine-tune the vectors too."""
+
+    path: str
+    trainable: bool = False
+    lowercase: bool = False
+
+
+@dataclass
+class CharacterCnnConfig:
+    """A character CNN per token over :func:`torchelmo.batch_to_ids` ids: character
+    embeddings, one convolution per ``[width, count]`` filter, max-pooled over the
+    characters, then the activation; the output has ``sum(count)`` features."""
+
+    embedding_dim: int = check(POSITIVE, default=16)
+    filters: List[List[int]] = check(POSITIVE, default_factory=lambda: [[3, 50]])
+    activation: Literal["relu", "tanh"] = "relu"
+
+    def __post_init__(self) -> None:
+        if not self.filters or any(len(f) != 2 for f in self.filters):
+            raise ValueError(f"filters: expected a non-empty list of [width, count] pairs, got {self.filters}")
+
+
+@dataclass
 class ElmoConfig:
     """ELMo through :class:`torchelmo.Elmo`. Leave both files out for the bundled default.
 
@@ -132,6 +176,8 @@ class ElmoConfig:
     a second mix to the encoder's output (the paper's "input and output" setting).
     ``stateful``: carry LSTM state across batches (AllenNLP); off by default so that a
     sentence's prediction does not depend on the batches before it.
+    ``cache``: a frozen, deterministic biLM's three layers are computed once per distinct
+    sentence and kept in memory (``float32`` or ``float16``); ``none`` recomputes them.
     """
 
     options_file: Optional[str] = None
@@ -141,21 +187,34 @@ class ElmoConfig:
     requires_grad: bool = False
     num_output_representations: Literal[1, 2] = 1
     stateful: bool = False
+    cache: Literal["none", "float32", "float16"] = "float32"
 
     def __post_init__(self) -> None:
         if (self.options_file is None) != (self.weight_file is None):
             raise ValueError("weight_file: give both options_file and weight_file, or neither "
                              "(the bundled default model)")
 
+    @property
+    def deterministic(self) -> bool:
+        """Whether a sentence's biLM layers depend on nothing but the sentence."""
+        return not self.stateful
+
+    @property
+    def cached(self) -> bool:
+        """Whether the biLM layers are cached: asked for, frozen and deterministic."""
+        return self.cache != "none" and not self.requires_grad and self.deterministic
+
 
 @dataclass
 class EmbeddersConfig:
     words: Optional[WordEmbeddingConfig] = None
+    pretrained: Optional[PretrainedEmbeddingConfig] = None
+    characters: Optional[CharacterCnnConfig] = None
     elmo: Optional[ElmoConfig] = None
 
     def __post_init__(self) -> None:
-        if self.words is None and self.elmo is None:
-            raise ValueError("words: give word embeddings, an elmo block, or both")
+        if self.words is None and self.pretrained is None and self.characters is None and self.elmo is None:
+            raise ValueError("words: give at least one of words, pretrained, characters and elmo")
 
 
 @dataclass
@@ -246,7 +305,7 @@ class CoreferenceConfig:
 
 
 ModelConfig = Union[ClassifierConfig, TaggerConfig, ParserConfig, CoreferenceConfig]
-MODEL_READERS = {"classifier": ("classification",), "tagger": ("conllu", "columns"), "parser": ("conllu",),
+MODEL_READERS = {"classifier": ("classification", "sentiment_trees"), "tagger": ("conllu", "columns"), "parser": ("conllu",),
                  "coreference": ("conll2012",)}
 
 
@@ -286,17 +345,22 @@ def parse_config(data: Any) -> TaskConfig:
     """A validated :class:`TaskConfig` from a plain dict; errors name the key path."""
     config = from_dict(TaskConfig, data)
     readers = MODEL_READERS[config.model.type]
-    if config.data.reader.type not in readers:
-        raise ConfigurationError(f"data.reader.type: a {config.model.type} reads {' or '.join(map(repr, readers))} "
-                                 f"data, got {config.data.reader.type!r}")
+    data = config.data
+    for key, reader in (("data.reader", data.reader), *((f"data.{name}.reader", source.reader) for name, source in
+                                                        (("train", data.train), ("validation", data.validation),
+                                                         ("test", data.test)) if source and source.reader)):
+        if reader.type not in readers:
+            raise ConfigurationError(f"{key}.type: a {config.model.type} reads {' or '.join(map(repr, readers))} "
+                                     f"data, got {reader.type!r}")
     if getattr(config.model, "predicate_dim", 0) and getattr(config.data.reader, "predicate_column", None) is None:
         raise ConfigurationError("model.predicate_dim: the predicate indicator needs a 'columns' reader with "
                                  "data.reader.predicate_column")
     return config
 
 
-def load_config(path: str) -> TaskConfig:
-    """Read a ``.yaml``/``.yml`` or ``.json`` config file and validate it."""
+def load_config(path: str, overrides: Sequence[str] = ()) -> TaskConfig:
+    """Read a ``.yaml``/``.yml`` or ``.json`` config file, apply ``KEY=VALUE`` overrides
+    (see :func:`apply_overrides`) and validate the result."""
     try:
         with open(path, encoding="utf-8") as f:
             text = f.read()
@@ -309,11 +373,39 @@ def load_config(path: str) -> TaskConfig:
             data = json.loads(text)
         except json.JSONDecodeError as error:
             raise ConfigurationError(f"{path}:{error.lineno}: invalid JSON ({error.msg})") from None
+    data = apply_overrides(data, overrides)
     try:
         return parse_config(data)
     except ConfigurationError as error:
         message = str(error)
         raise ConfigurationError(message if message.startswith(path) else f"{path}: {message}") from None
+
+
+def apply_overrides(data: Any, overrides: Sequence[str]) -> Any:
+    """A copy of the config dict ``data`` with each ``dotted.key=value`` set (``--set``).
+
+    The value is parsed as YAML (``3``, ``true``, ``[1, 2]``, ``{dim: 50}``, ``null``);
+    missing mappings on the way are created. The result is validated like the file, so a
+    misspelt key fails with its path.
+    """
+    data = copy.deepcopy(data)
+    for override in overrides:
+        key, equals, text = override.partition("=")
+        names = key.strip().split(".")
+        if not equals or not all(names):
+            raise ConfigurationError(f"--set {override}: expected KEY=VALUE with a dotted key, e.g. trainer.epochs=1")
+        value = _parse_yaml(text, f"--set {override}")
+        node = data
+        for depth, name in enumerate(names[:-1]):
+            if not isinstance(node, dict):
+                raise ConfigurationError(f"--set {override}: {'.'.join(names[:depth])} is not a mapping")
+            if node.get(name) is None:
+                node[name] = {}
+            node = node[name]
+        if not isinstance(node, dict):
+            raise ConfigurationError(f"--set {override}: {'.'.join(names[:-1])} is not a mapping")
+        node[names[-1]] = value
+    return data
 
 
 def _parse_yaml(text: str, path: str) -> Any:
@@ -339,6 +431,9 @@ def absolute_paths(config: TaskConfig) -> TaskConfig:
             source.path = os.path.abspath(source.path)
             if source.split_file is not None:
                 source.split_file = os.path.abspath(source.split_file)
+    pretrained = config.model.embedders.pretrained
+    if pretrained is not None and os.path.exists(pretrained.path):
+        pretrained.path = os.path.abspath(pretrained.path)
     elmo = config.model.embedders.elmo
     if elmo is not None and elmo.options_file is not None:
         elmo.options_file = os.path.abspath(elmo.options_file)

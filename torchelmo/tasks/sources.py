@@ -35,7 +35,8 @@ def source_files(source: SourceConfig) -> List[str]:
 
 
 def read_source(source: SourceConfig, reader: ReaderConfig) -> List[Instance]:
-    """All instances of ``source`` read with ``reader``, after folds and limit."""
+    """All instances of ``source`` read with its own reader or else ``reader``, after folds and limit."""
+    reader = source.reader or reader
     read = reader_for(reader.type)
     instances: Iterable[Instance] = (instance for path in source_files(source) for instance in read(path, reader))
     if source.folds is not None:

@@ -86,6 +86,13 @@ def train_epoch(model: TaskModel, instances, trainer: TrainerConfig, optimizer: 
     return total / len(batches)
 
 
+def _log_elmo_cache(model: TaskModel) -> None:
+    cache = model.embedder.elmo_cache
+    if cache is not None:
+        logger.info("ELMo cache: %d sentences, %.1f MB, %d hits / %d misses", len(cache), cache.nbytes / 2**20,
+                    cache.hits, cache.misses)
+
+
 def train(config: TaskConfig, output_dir: str, overwrite: bool = False) -> Dict[str, Any]:
     """Train the configured model, keep its best epoch in ``output_dir``; returns the metrics."""
     started = time.time()
@@ -98,17 +105,20 @@ def train(config: TaskConfig, output_dir: str, overwrite: bool = False) -> Dict[
     train_set = read_source(config.data.train, reader)
     validation_set = read_source(config.data.validation, reader)
     test_set = read_source(config.data.test, reader) if config.data.test is not None else None
-    vocabularies = model_class(config.model.type).build_vocabularies(config.model, train_set)
+    vocabularies = model_class(config.model.type).build_vocabularies(
+        config.model, train_set, validation_set + (test_set or []))
     model = build_model(config, vocabularies).to(device)
     metric = trainer.validation_metric or model.main_metric
     write_json(os.path.join(output_dir, CONFIG_FILE), config_dict(config))
     save_vocabularies(output_dir, vocabularies)
     optimizer = OPTIMIZERS[trainer.optimizer.type]([p for p in model.parameters() if p.requires_grad],
                                                    lr=trainer.optimizer.lr, weight_decay=trainer.optimizer.weight_decay)
-    logger.info("Model %s (%s parameters), ELMo %s, word vectors %s; device %s; %d train / %d validation%s "
+    logger.info("Model %s (%s parameters), ELMo %s, word vectors %s, pretrained %s, characters %s; device %s; %d train / %d validation%s "
                 "instances; %d labels; batch %d, up to %d epochs, patience %d, seed %d; selecting on %s",
                 config.model.type, _parameter_counts(model), "on" if config.model.embedders.elmo else "off",
-                "on" if config.model.embedders.words else "off", device, len(train_set), len(validation_set),
+                "on" if config.model.embedders.words else "off",
+                config.model.embedders.pretrained.path if config.model.embedders.pretrained else "off",
+                "on" if config.model.embedders.characters else "off", device, len(train_set), len(validation_set),
                 f" / {len(test_set)} test" if test_set else "", len(vocabularies["labels"]), trainer.batch_size,
                 trainer.epochs, trainer.patience, trainer.seed, metric)
     rng = random.Random(trainer.seed)
@@ -121,6 +131,7 @@ def train(config: TaskConfig, output_dir: str, overwrite: bool = False) -> Dict[
         scores = model.score(predictions, validation_set)
         if metric not in scores:
             raise ConfigurationError(f"trainer.validation_metric: {metric!r} is not one of {sorted(scores)}")
+        _log_elmo_cache(model)
         record = {"epoch": epoch, "train_loss": train_loss, "validation_loss": validation_loss,
                   **{f"validation_{k}": v for k, v in scores.items()}, "seconds": time.time() - epoch_start}
         history.append(record)

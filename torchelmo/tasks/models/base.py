@@ -36,7 +36,8 @@ class TaskModel(nn.Module):
         self.config = config
         self.vocabularies = vocabularies
         self.labels = vocabularies["labels"]
-        self.embedder = TokenEmbedder(config.embedders, len(vocabularies.get("words", ())))
+        self.embedder = TokenEmbedder(config.embedders, len(vocabularies.get("words", ())),
+                                      vocabularies.get("pretrained"))
         self.dropout = nn.Dropout(config.dropout)
         self.encoder = LstmEncoder(self.embedder.input_dim + extra_input_dim, config.encoder)
         self.encoded_dim = self.encoder.output_dim + self.embedder.output_dim
@@ -46,20 +47,29 @@ class TaskModel(nn.Module):
         raise NotImplementedError
 
     @classmethod
-    def build_vocabularies(cls, config, instances: Sequence[Instance]) -> Dict[str, Vocabulary]:
-        """``labels`` from the training instances; ``words`` when the model has word vectors."""
+    def build_vocabularies(cls, config, instances: Sequence[Instance],
+                           evaluation_instances: Sequence[Instance] = ()) -> Dict[str, Vocabulary]:
+        """``labels`` from the training instances; ``words`` when the model has learned word
+        vectors (training words); ``pretrained`` with pretrained vectors: the words of the
+        training and ``evaluation_instances`` (validation, test), whose vectors are fixed."""
         vocabularies = {"labels": Vocabulary.of_labels(l for x in instances for l in cls.labels_of(x) or ())}
         words = config.embedders.words
         if words is not None:
             tokens = (t.lower() if words.lowercase else t for x in instances for t in x.tokens)
             vocabularies["words"] = Vocabulary.of_words(tokens, words.min_count)
+        pretrained = config.embedders.pretrained
+        if pretrained is not None:
+            tokens = (t.lower() if pretrained.lowercase else t
+                      for x in (*instances, *evaluation_instances) for t in x.tokens)
+            vocabularies["pretrained"] = Vocabulary.of_words(tokens)
         return vocabularies
 
     def tensorize(self, instances: Sequence[Instance]) -> Batch:
-        words = self.config.embedders.words
+        words, pretrained = self.config.embedders.words, self.config.embedders.pretrained
         return tensorize(instances, self.vocabularies, self.labels_of, sentence_label=self.sentence_label,
-                         characters=self.embedder.elmo is not None,
-                         lowercase=words is not None and words.lowercase, **self.tensor_options())
+                         characters=self.embedder.needs_characters,
+                         lowercase=words is not None and words.lowercase,
+                         pretrained_lowercase=pretrained is not None and pretrained.lowercase, **self.tensor_options())
 
     def tensor_options(self) -> Dict[str, bool]:
         """Extra fields a subclass needs from :func:`~torchelmo.tasks.batching.tensorize`."""
