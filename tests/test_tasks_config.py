@@ -35,7 +35,7 @@ def test_minimal_config_gets_defaults():
 @pytest.mark.parametrize("model, message", [
     ({"encoder": {"hidden_size": -3}}, "model.encoder.hidden_size: expected positive int, got -3"),
     ({"encoder": {"hiden_size": 3}}, "model.encoder.hiden_size: unknown key"),
-    ({"decoder": "hmm"}, "model.decoder: expected one of 'softmax', 'crf', got 'hmm'"),
+    ({"decoder": "hmm"}, "model.decoder: expected one of 'softmax', 'crf', 'viterbi', got 'hmm'"),
     ({"dropout": 1.5}, "model.dropout: expected in [0, 1) number, got 1.5"),
     ({"embedders": {}}, "model.embedders.words: give word embeddings, an elmo block, or both"),
     ({"embedders": {"elmo": {"options_file": "o.json"}}}, "model.embedders.elmo.weight_file: give both"),
@@ -54,7 +54,7 @@ def test_structural_errors_are_named_by_key_path():
     assert "model.type: expected one of 'classifier', 'tagger', 'parser'" in error_of(minimal(type="coref"))
     data = minimal()
     data["data"]["reader"] = {"type": "classification"}
-    assert "data.reader.type: a tagger reads 'conllu' or 'columns' data" in error_of(data)
+    assert "data.reader.type: a tagger reads 'conllu' or 'columns' or 'propbank' data" in error_of(data)
     data = minimal()
     data["data"]["train"]["folds"] = [0]
     assert "data.train.folds: give both num_folds and folds" in error_of(data)
