@@ -84,6 +84,20 @@ def test_real_sick_official_split_and_snli_folds():
         read_source(SourceConfig(path=str(SNLI_DEV), split="TRAIN"), PairReaderConfig())
 
 
+def test_pair_config_rules_name_the_key():
+    data = {"data": {"reader": {"type": "conllu"}, "train": {"path": "x"}, "validation": {"path": "x"}},
+            "model": {"type": "pair_classifier", "embedders": {"words": {"dim": 4}}}}
+    with pytest.raises(ConfigurationError, match=r"data\.reader\.type: a pair_classifier reads 'pair' data"):
+        parse_config(data)
+    data["data"]["reader"] = {"type": "pair", "labels": ["Yes", "yes"]}
+    with pytest.raises(ConfigurationError, match=r"data\.reader\.labels: expected distinct labels"):
+        parse_config(data)
+    data["data"]["reader"] = {"type": "pair"}
+    data["data"]["train"]["split_file"] = "splits.json"
+    with pytest.raises(ConfigurationError, match=r"data\.train\.split: a split_file needs the split to keep"):
+        parse_config(data)
+
+
 def test_jsonl_pairs_for_prediction(tmp_path):
     path = tmp_path / "pairs.jsonl"
     path.write_text('{"premise": "A dog\'s bone.", "hypothesis": ["A", "bone"]}\n'

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from torchelmo.errors import InputError
+from torchelmo.errors import ConfigurationError, InputError
 from torchelmo.tasks import evaluate_archive, parse_config, predict_archive, train
 from torchelmo.tasks.config import PropbankReaderConfig, SourceConfig
 from torchelmo.tasks.crf import bio_transitions, transition_penalties, viterbi
@@ -188,3 +188,13 @@ def test_srl_scores_split_verbal_predicates():
     verb = Instance(tokens=["a", "b"], tags=["B-ARG0", "B-V"], pos=["DT", "VBZ"], predicate=1)
     scores = model.score([{"tags": ["O", "B-V"]}, {"tags": ["B-ARG0", "B-V"]}], [noun, verb])
     assert scores["f1"] == pytest.approx(2 / 3) and scores["verbal_f1"] == 1.0 and scores["verbal_predicates"] == 1
+
+
+def test_srl_config_rules_name_the_key():
+    data = {"data": {"reader": {"type": "propbank"}, "train": {"path": "x"}, "validation": {"path": "x"}},
+            "model": {"type": "tagger", "decoder": "viterbi", "embedders": {"words": {"dim": 4}}}}
+    with pytest.raises(ConfigurationError, match=r"model\.decoder: 'viterbi' constrains BIO tags"):
+        parse_config(data)
+    data["model"]["tag_scheme"] = "srl"
+    data["model"]["predicate_dim"] = 4
+    assert parse_config(data).model.predicate_dim == 4  # the propbank reader marks the predicate
