@@ -127,7 +127,8 @@ def _add_task_parser(subparsers) -> None:
     evaluate.add_argument("model_dir", help="folder written by `torchelmo task train`")
     evaluate.add_argument("data", help="file or glob in the training data's format")
     evaluate.add_argument("--split-file", help="JSON file of document lists per split (e.g. GUM's splits.json)")
-    evaluate.add_argument("--split", help="which split of --split-file to keep")
+    evaluate.add_argument("--split", help="which split of --split-file to keep; alone: the rows of a file that "
+                                          "marks its own split (SICK's SemEval_set, e.g. TEST)")
     evaluate.add_argument("--output", help="also write the metrics to this JSON file")
     predict = tasks.add_parser("predict", parents=[_common()], help="predict, one JSON line per sentence")
     predict.add_argument("model_dir", help="folder written by `torchelmo task train`")
@@ -155,8 +156,8 @@ def _run_task_evaluate(args: argparse.Namespace) -> None:
     from .tasks import evaluate_archive
     from .files import write_json
 
-    if (args.split_file is None) != (args.split is None):
-        raise ElmoError("give both --split-file and --split, or neither")
+    if args.split_file is not None and args.split is None:
+        raise ElmoError("--split-file needs --split")
     if args.batch_size < 1:
         raise ElmoError(f"--batch-size must be positive, got {args.batch_size}")
     metrics = evaluate_archive(args.model_dir, args.data, args.split_file, args.split, args.batch_size, args.device)

@@ -89,8 +89,39 @@ class SentimentTreeReaderConfig:
     phrases: bool = False
 
 
+@dataclass
+class PropbankReaderConfig:
+    """PropBank roles in CoNLL-2012 columns (document, part, index, word, POS, parse,
+    predicate lemma, roleset, then one bracket column per predicate): one instance per
+    predicate, its arguments as BIO tags (``C-``/``R-`` kept as labels), the predicate's
+    token marked for ``predicate_dim``, the POS tags kept for the verbal/all split."""
+
+    type: str = "propbank"
+
+
+@dataclass
+class PairReaderConfig:
+    """Labelled sentence pairs. ``format``: ``tsv`` (``label<TAB>premise<TAB>hypothesis``,
+    tokenized, split on spaces; a first line ``label<TAB>premise<TAB>hypothesis`` is a
+    header) or ``sick`` (SICK.txt: a header naming the columns, raw text tokenized by
+    :mod:`torchelmo.tokenizer`, ``SemEval_set`` as the file's own split). A ``.jsonl`` file
+    is read as JSON lines ``{"premise", "hypothesis"[, "label"]}`` whatever the format
+    (raw text, tokenized; for ``task predict``). Labels are matched case-insensitively
+    against ``labels`` and kept lowercased."""
+
+    type: str = "pair"
+    format: Literal["tsv", "sick"] = "tsv"
+    labels: List[str] = field(default_factory=lambda: ["entailment", "neutral", "contradiction"])
+    lowercase: bool = False
+
+    def __post_init__(self) -> None:
+        self.labels = [label.lower() for label in self.labels]
+        if not self.labels or len(set(self.labels)) != len(self.labels):
+            raise ValueError(f"labels: expected distinct labels, got {self.labels}")
+
+
 ReaderConfig = Union[ConlluReaderConfig, ColumnsReaderConfig, ClassificationReaderConfig, Conll2012ReaderConfig,
-                     SentimentTreeReaderConfig]
+                     SentimentTreeReaderConfig, PropbankReaderConfig, PairReaderConfig]
 
 
 @dataclass
@@ -100,8 +131,10 @@ class SourceConfig:
     ``path``: a file or a glob. ``split_file`` + ``split``: keep only files whose stem is
     listed under ``split`` in that JSON file (``{"dev": [...], "test": [...]}``); a split
     name the file does not list means "every file listed under no split" (e.g. GUM's train).
-    ``num_folds`` + ``folds``: keep instance ``i`` when ``i % num_folds`` is in ``folds``
-    (a fixed split of a file that has none). ``limit``: the first ``limit`` instances.
+    ``split`` alone: keep the instances that the file itself assigns to ``split`` (SICK's
+    ``SemEval_set`` column). ``num_folds`` + ``folds``: keep instance ``i`` when
+    ``i % num_folds`` is in ``folds`` (a fixed split of a file that has none). ``limit``:
+    the first ``limit`` instances.
     ``reader``: this split's reader where it differs from ``data.reader`` (e.g. training
     on every phrase of a treebank, scoring whole sentences).
     """
@@ -115,8 +148,8 @@ class SourceConfig:
     reader: Optional[ReaderConfig] = None
 
     def __post_init__(self) -> None:
-        if (self.split_file is None) != (self.split is None):
-            raise ValueError("split: give both split_file and split, or neither")
+        if self.split_file is not None and self.split is None:
+            raise ValueError("split: a split_file needs the split to keep")
         if (self.num_folds is None) != (self.folds is None):
             raise ValueError("folds: give both num_folds and folds, or neither")
         if self.folds is not None and any(f >= self.num_folds for f in self.folds):
@@ -242,9 +275,12 @@ class ClassifierConfig:
 
 @dataclass
 class TaggerConfig:
-    """Sequence tagger: encoder, then a per-token ``softmax`` or a linear-chain ``crf``.
+    """Sequence tagger: encoder, then per-token ``softmax``, a linear-chain ``crf``, or
+    ``viterbi`` (softmax training, BIO-constrained Viterbi decoding: He et al. 2017).
 
     ``tag_scheme``: ``bio`` scores exact spans (and constrains the CRF to valid BIO);
+    ``srl`` is BIO scored as the CoNLL-2005 SRL scorer does (``V`` left out, ``C-X``
+    joined to its ``X``; also over verbal predicates when the reader keeps POS);
     ``plain`` scores token accuracy. ``predicate_dim`` > 0 adds an embedded predicate
     indicator (SRL as BIO tagging); the reader must mark the predicate.
     """
@@ -253,9 +289,13 @@ class TaggerConfig:
     type: str = "tagger"
     encoder: LstmEncoderConfig = field(default_factory=LstmEncoderConfig)
     dropout: float = check(PROBABILITY, default=0.5)
-    decoder: Literal["softmax", "crf"] = "softmax"
-    tag_scheme: Literal["plain", "bio"] = "plain"
+    decoder: Literal["softmax", "crf", "viterbi"] = "softmax"
+    tag_scheme: Literal["plain", "bio", "srl"] = "plain"
     predicate_dim: int = check(NON_NEGATIVE, default=0)
+
+    def __post_init__(self) -> None:
+        if self.decoder == "viterbi" and self.tag_scheme == "plain":
+            raise ValueError("decoder: 'viterbi' constrains BIO tags; give tag_scheme 'bio' or 'srl'")
 
 
 @dataclass
@@ -304,9 +344,25 @@ class CoreferenceConfig:
     max_train_sentences: Optional[int] = check(POSITIVE, default=None)
 
 
-ModelConfig = Union[ClassifierConfig, TaggerConfig, ParserConfig, CoreferenceConfig]
-MODEL_READERS = {"classifier": ("classification", "sentiment_trees"), "tagger": ("conllu", "columns"), "parser": ("conllu",),
-                 "coreference": ("conll2012",)}
+@dataclass
+class PairClassifierConfig:
+    """ESIM (Chen et al. 2017) over a premise and a hypothesis, both through the same
+    embedders and ``encoder``; soft alignment; ``[a; ã; a − ã; a ⊙ ã]`` projected to
+    ``projection_dim`` (ReLU); the ``composition`` BiLSTM; mean and max pooling of both
+    sentences; an MLP with one ``hidden_dim`` tanh layer."""
+
+    embedders: EmbeddersConfig
+    type: str = "pair_classifier"
+    encoder: LstmEncoderConfig = field(default_factory=lambda: LstmEncoderConfig(hidden_size=300, num_layers=1))
+    composition: LstmEncoderConfig = field(default_factory=lambda: LstmEncoderConfig(hidden_size=300, num_layers=1))
+    projection_dim: int = check(POSITIVE, default=300)
+    hidden_dim: int = check(POSITIVE, default=300)
+    dropout: float = check(PROBABILITY, default=0.5)
+
+
+ModelConfig = Union[ClassifierConfig, TaggerConfig, ParserConfig, CoreferenceConfig, PairClassifierConfig]
+MODEL_READERS = {"classifier": ("classification", "sentiment_trees"), "tagger": ("conllu", "columns", "propbank"),
+                 "parser": ("conllu",), "coreference": ("conll2012",), "pair_classifier": ("pair",)}
 
 
 # ---------------------------------------------------------------- trainer
@@ -352,9 +408,11 @@ def parse_config(data: Any) -> TaskConfig:
         if reader.type not in readers:
             raise ConfigurationError(f"{key}.type: a {config.model.type} reads {' or '.join(map(repr, readers))} "
                                      f"data, got {reader.type!r}")
-    if getattr(config.model, "predicate_dim", 0) and getattr(config.data.reader, "predicate_column", None) is None:
-        raise ConfigurationError("model.predicate_dim: the predicate indicator needs a 'columns' reader with "
-                                 "data.reader.predicate_column")
+    reader = config.data.reader
+    marks_predicates = reader.type == "propbank" or getattr(reader, "predicate_column", None) is not None
+    if getattr(config.model, "predicate_dim", 0) and not marks_predicates:
+        raise ConfigurationError("model.predicate_dim: the predicate indicator needs a 'propbank' reader, or a "
+                                 "'columns' reader with data.reader.predicate_column")
     return config
 
 

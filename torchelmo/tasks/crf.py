@@ -1,5 +1,6 @@
-"""Linear-chain conditional random field: sequence log-likelihood and Viterbi decoding."""
-from typing import List, Optional
+"""Linear-chain conditional random field: sequence log-likelihood and Viterbi decoding;
+BIO transition constraints, also for decoding per-token scores without a CRF."""
+from typing import List, Optional, Tuple
 
 import torch
 from torch import nn
@@ -24,6 +25,41 @@ def bio_transitions(labels: List[str]) -> torch.Tensor:
     return allowed
 
 
+def transition_penalties(allowed: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """An allowed mask ``(num_labels + 2, num_labels + 2)`` (see :func:`bio_transitions`) as
+    additive scores: 0 where allowed, a large negative number where not; returned as the
+    label-to-label ``(num_labels, num_labels)``, start ``(num_labels,)`` and end
+    ``(num_labels,)`` parts."""
+    n = allowed.size(0) - 2
+    penalty = torch.where(allowed, 0.0, _FORBIDDEN)
+    return penalty[:n, :n], penalty[n, :n], penalty[:n, n + 1]
+
+
+def viterbi(emissions: torch.Tensor, mask: torch.Tensor, transitions: torch.Tensor, start: torch.Tensor,
+            end: torch.Tensor) -> List[List[int]]:
+    """The best label sequence of each row under ``emissions`` ``(batch, time, num_labels)``
+    plus ``transitions`` ``(num_labels, num_labels)`` and ``start``/``end`` ``(num_labels,)``
+    scores, as lists of each row's length (``mask`` ``(batch, time)``, tokens first)."""
+    lengths = mask.sum(dim=1).tolist()
+    score = start + emissions[:, 0]
+    backpointers = []
+    for t in range(1, emissions.size(1)):
+        best, index = (score.unsqueeze(2) + transitions).max(dim=1)
+        step = mask[:, t].unsqueeze(1)
+        score = torch.where(step, best + emissions[:, t], score)
+        backpointers.append(index)
+    paths = []
+    final = score + end
+    for row, length in enumerate(lengths):
+        label = int(final[row].argmax())
+        path = [label]
+        for t in range(length - 1, 0, -1):
+            label = int(backpointers[t - 1][row, label])
+            path.append(label)
+        paths.append(path[::-1])
+    return paths
+
+
 class ConditionalRandomField(nn.Module):
     """Transition scores between labels, learned; optionally constrained by an allowed mask.
 
@@ -38,10 +74,10 @@ class ConditionalRandomField(nn.Module):
         self.end = nn.Parameter(torch.zeros(num_labels))
         if allowed is None:
             allowed = torch.ones(num_labels + 2, num_labels + 2, dtype=torch.bool)
-        penalty = torch.where(allowed, 0.0, _FORBIDDEN)
-        self.register_buffer("transition_penalty", penalty[:num_labels, :num_labels])
-        self.register_buffer("start_penalty", penalty[num_labels, :num_labels])
-        self.register_buffer("end_penalty", penalty[:num_labels, num_labels + 1])
+        transition_penalty, start_penalty, end_penalty = transition_penalties(allowed)
+        self.register_buffer("transition_penalty", transition_penalty)
+        self.register_buffer("start_penalty", start_penalty)
+        self.register_buffer("end_penalty", end_penalty)
 
     def _scores(self):
         return (self.transitions + self.transition_penalty, self.start + self.start_penalty,
@@ -66,22 +102,4 @@ class ConditionalRandomField(nn.Module):
 
     def viterbi(self, emissions: torch.Tensor, mask: torch.Tensor) -> List[List[int]]:
         """The best label sequence of each row, as lists of each row's length."""
-        transitions, start, end = self._scores()
-        lengths = mask.sum(dim=1).tolist()
-        score = start + emissions[:, 0]
-        backpointers = []
-        for t in range(1, emissions.size(1)):
-            best, index = (score.unsqueeze(2) + transitions).max(dim=1)
-            step = mask[:, t].unsqueeze(1)
-            score = torch.where(step, best + emissions[:, t], score)
-            backpointers.append(index)
-        paths = []
-        final = score + end
-        for row, length in enumerate(lengths):
-            label = int(final[row].argmax())
-            path = [label]
-            for t in range(length - 1, 0, -1):
-                label = int(backpointers[t - 1][row, label])
-                path.append(label)
-            paths.append(path[::-1])
-        return paths
+        return viterbi(emissions, mask, *self._scores())

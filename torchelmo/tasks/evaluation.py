@@ -57,14 +57,16 @@ def run_model(model: TaskModel, instances: Sequence[Instance], batch_size: int, 
 
 
 def prediction_records(instances: Sequence[Instance], predictions: Sequence[Prediction]) -> List[Dict[str, Any]]:
-    """JSON-lines records: where the sentence came from, its tokens, the prediction."""
-    return [{"source": x.source, "tokens": x.tokens, **p} for x, p in zip(instances, predictions)]
+    """JSON-lines records: where the sentence came from, its tokens (a pair's premise and
+    hypothesis), the prediction."""
+    return [{**x.record(), **p} for x, p in zip(instances, predictions)]
 
 
 def evaluate_archive(folder: str, data: str, split_file: Optional[str] = None, split: Optional[str] = None,
                      batch_size: int = 64, device: str = "cpu") -> Dict[str, float]:
     """Metrics of the model in ``folder`` on ``data`` (a file or glob in the format it was
-    trained on; ``split_file``/``split`` select documents as in the config)."""
+    trained on; ``split_file``/``split`` select documents as in the config, ``split`` alone
+    the rows of a file that marks its own split)."""
     device = resolve_device(device)
     config, model = load_archive(folder, device)
     instances = read_source(SourceConfig(path=data, split_file=split_file, split=split), config.data.reader)

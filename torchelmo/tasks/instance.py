@@ -1,6 +1,6 @@
 """One labelled example, whatever the task: a tokenized sentence and its annotations."""
-from dataclasses import dataclass
-from typing import List, Optional
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional
 
 
 @dataclass
@@ -9,8 +9,10 @@ class Instance:
 
     ``tags``: one per token (POS, BIO entities, SRL roles); ``label``: one for the sentence;
     ``heads`` (0 = root, else the 1-based head index) and ``relations``: a dependency tree;
-    ``pos``: UPOS, used by the punctuation policy of UAS/LAS; ``predicate``: 0-based index
-    of the SRL predicate; ``source``: ``file:line`` where the instance starts.
+    ``pos``: POS tags (UPOS from CoNLL-U, used by the punctuation policy of UAS/LAS; PTB
+    tags from PropBank, used by the verbal-predicate SRL scores); ``predicate``: 0-based
+    index of the SRL predicate; ``split``: the split the file itself assigns (SICK's
+    ``SemEval_set``); ``source``: ``file:line`` where the instance starts.
     """
 
     tokens: List[str]
@@ -20,4 +22,19 @@ class Instance:
     relations: Optional[List[str]] = None
     pos: Optional[List[str]] = None
     predicate: Optional[int] = None
+    split: Optional[str] = None
     source: str = ""
+
+    def record(self) -> Dict[str, Any]:
+        """What a prediction record says about the input: ``source`` and ``tokens``."""
+        return {"source": self.source, "tokens": self.tokens}
+
+
+@dataclass
+class SentencePair(Instance):
+    """A premise (``tokens``) and a ``hypothesis``, for natural language inference."""
+
+    hypothesis: List[str] = field(default_factory=list)
+
+    def record(self) -> Dict[str, Any]:
+        return {"source": self.source, "premise": self.tokens, "hypothesis": self.hypothesis}

@@ -1,8 +1,10 @@
-"""Task metrics over whole evaluation sets: accuracy, exact BIO span F1, UAS/LAS."""
+"""Task metrics over whole evaluation sets: accuracy, exact BIO span F1, SRL argument F1
+(CoNLL-2005), UAS/LAS."""
 from collections import Counter
-from typing import Dict, Optional, Sequence, Set, Tuple
+from typing import Dict, Hashable, List, Optional, Sequence, Set, Tuple
 
 Span = Tuple[int, int, str]  # first token, last token (inclusive), type
+Argument = Tuple[str, Tuple[Tuple[int, int], ...]]  # role, its pieces (first, last), in order
 
 
 def _same_length(predicted: Sequence, gold: Sequence) -> None:
@@ -42,13 +44,43 @@ def _prf(correct: int, predicted: int, gold: int) -> Dict[str, float]:
 def span_f1(predicted: Sequence[Sequence[str]], gold: Sequence[Sequence[str]]) -> Dict[str, float]:
     """Micro precision/recall/F1 of exact (boundaries and type) BIO chunks over sentences,
     plus ``f1-TYPE`` for every type seen in gold or predictions."""
-    counts: Dict[str, Counter] = {"correct": Counter(), "predicted": Counter(), "gold": Counter()}
     _same_length(predicted, gold)
-    for p_tags, g_tags in zip(predicted, gold):
-        p_spans, g_spans = bio_spans(p_tags), bio_spans(g_tags)
-        counts["correct"].update(s[2] for s in p_spans & g_spans)
-        counts["predicted"].update(s[2] for s in p_spans)
-        counts["gold"].update(s[2] for s in g_spans)
+    return _micro_f1([(bio_spans(p), bio_spans(g)) for p, g in zip(predicted, gold)], lambda span: span[2])
+
+
+def srl_arguments(tags: Sequence[str]) -> Set[Argument]:
+    """The arguments of one predicate's BIO tags, as the CoNLL-2005 scorer (srl-eval.pl)
+    reads them: a ``C-X`` chunk continues the latest ``X`` argument before it (one
+    argument of several pieces; without an ``X`` before it, it is an ``X`` argument);
+    ``R-X`` is a role of its own; the predicate's ``V`` (with its ``C-V`` pieces) is left out."""
+    arguments: List[Tuple[str, List[Tuple[int, int]]]] = []
+    latest: Dict[str, int] = {}
+    for first, last, role in sorted(bio_spans(tags)):
+        if role.startswith("C-") and role[2:] in latest:
+            arguments[latest[role[2:]]][1].append((first, last))
+            continue
+        role = role[2:] if role.startswith("C-") else role
+        latest[role] = len(arguments)
+        arguments.append((role, [(first, last)]))
+    return {(role, tuple(pieces)) for role, pieces in arguments if role != "V"}
+
+
+def srl_f1(predicted: Sequence[Sequence[str]], gold: Sequence[Sequence[str]]) -> Dict[str, float]:
+    """Micro precision/recall/F1 of SRL arguments over predicates, counted as the CoNLL-2005
+    scorer counts them (see :func:`srl_arguments`): an argument is right when its role and
+    every piece's boundaries are; plus ``f1-ROLE`` for every role seen."""
+    _same_length(predicted, gold)
+    return _micro_f1([(srl_arguments(p), srl_arguments(g)) for p, g in zip(predicted, gold)],
+                     lambda argument: argument[0])
+
+
+def _micro_f1(pairs: Sequence[Tuple[Set[Hashable], Set[Hashable]]], kind_of) -> Dict[str, float]:
+    """Micro precision/recall/F1 over ``(predicted, gold)`` sets of items, and ``f1-KIND``."""
+    counts: Dict[str, Counter] = {"correct": Counter(), "predicted": Counter(), "gold": Counter()}
+    for p_items, g_items in pairs:
+        counts["correct"].update(kind_of(s) for s in p_items & g_items)
+        counts["predicted"].update(kind_of(s) for s in p_items)
+        counts["gold"].update(kind_of(s) for s in g_items)
     total = {name: sum(c.values()) for name, c in counts.items()}
     result = _prf(total["correct"], total["predicted"], total["gold"])
     for kind in sorted(set(counts["predicted"]) | set(counts["gold"])):

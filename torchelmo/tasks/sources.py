@@ -1,4 +1,5 @@
-"""A split's instances: files from a path or glob, selected by a split file, folds and a limit."""
+"""A split's instances: files from a path or glob, selected by a split file (or the file's
+own split column), folds and a limit."""
 import glob
 import json
 import os
@@ -39,6 +40,8 @@ def read_source(source: SourceConfig, reader: ReaderConfig) -> List[Instance]:
     reader = source.reader or reader
     read = reader_for(reader.type)
     instances: Iterable[Instance] = (instance for path in source_files(source) for instance in read(path, reader))
+    if source.split is not None and source.split_file is None:
+        instances = _own_split(instances, source)
     if source.folds is not None:
         folds = set(source.folds)
         instances = (x for i, x in enumerate(instances) if i % source.num_folds in folds)
@@ -50,6 +53,16 @@ def read_source(source: SourceConfig, reader: ReaderConfig) -> List[Instance]:
     if not selected:
         raise InputError(f"{source.path}: no instances")
     return selected
+
+
+def _own_split(instances: Iterable[Instance], source: SourceConfig) -> Iterable[Instance]:
+    """The instances the file itself assigns to ``source.split``."""
+    for instance in instances:
+        if instance.split is None:
+            raise ConfigurationError(f"{instance.source}: split {source.split!r} without split_file needs a file "
+                                     f"that marks its own split (as SICK's SemEval_set); this one does not")
+        if instance.split == source.split:
+            yield instance
 
 
 def _stem(path: str) -> str:

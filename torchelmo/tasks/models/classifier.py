@@ -1,4 +1,5 @@
-"""Text classifier: encoder, pooling over time, linear layer, softmax."""
+"""Text classifier: encoder, pooling over time, linear layer, softmax; and what every model
+with one label per instance shares (labels, loss, decoding, accuracy)."""
 from typing import Dict, List, Optional, Sequence
 
 import torch
@@ -13,31 +14,35 @@ from . import register_model
 from .base import Prediction, TaskModel
 
 
-@register_model("classifier")
-class TextClassifier(TaskModel):
-    """One label per text. ``forward`` gives ``logits`` ``(batch, num_labels)`` and ``loss``."""
+def masked_max(vectors: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """``(batch, time, dim)`` -> ``(batch, dim)``: the maximum over the tokens ``mask``
+    ``(batch, time)`` keeps (every row has one)."""
+    return vectors.masked_fill(~mask.unsqueeze(-1), float("-inf")).max(dim=1).values
+
+
+def masked_mean(vectors: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """``(batch, time, dim)`` -> ``(batch, dim)``: the mean over the tokens ``mask`` keeps."""
+    mask = mask.unsqueeze(-1)
+    return (vectors * mask).sum(dim=1) / mask.sum(dim=1)
+
+
+class LabelClassifier(TaskModel):
+    """Base of models with one label per instance: a subclass's ``forward`` computes
+    ``logits`` ``(batch, num_labels)`` and hands them to :meth:`logits_output`."""
 
     main_metric = "accuracy"
     sentence_label = True
-
-    def __init__(self, config: ClassifierConfig, vocabularies: Dict[str, Vocabulary]) -> None:
-        super().__init__(config, vocabularies)
-        self.output = nn.Linear(self.encoded_dim, len(self.labels))
 
     @staticmethod
     def labels_of(instance: Instance) -> Optional[List[str]]:
         return None if instance.label is None else [instance.label]
 
-    def forward(self, batch: Batch) -> Dict[str, torch.Tensor]:
-        encoded = self.encode(batch)
-        mask = batch["mask"].unsqueeze(-1)
-        if self.config.pooling == "max":
-            pooled = encoded.masked_fill(~mask, float("-inf")).max(dim=1).values
-        else:
-            pooled = (encoded * mask).sum(dim=1) / mask.sum(dim=1)
-        output = {"logits": self.output(pooled)}
+    @staticmethod
+    def logits_output(logits: torch.Tensor, batch: Batch) -> Dict[str, torch.Tensor]:
+        """``logits`` and, when the batch has labels, their mean cross-entropy ``loss``."""
+        output = {"logits": logits}
         if "labels" in batch:
-            output["loss"] = nn.functional.cross_entropy(output["logits"], batch["labels"], ignore_index=IGNORE)
+            output["loss"] = nn.functional.cross_entropy(logits, batch["labels"], ignore_index=IGNORE)
         return output
 
     def decode(self, batch: Batch, output: Dict[str, torch.Tensor]) -> List[Prediction]:
@@ -47,3 +52,17 @@ class TextClassifier(TaskModel):
 
     def score(self, predictions: Sequence[Prediction], instances: Sequence[Instance]) -> Dict[str, float]:
         return {"accuracy": accuracy([p["label"] for p in predictions], [x.label for x in instances])}
+
+
+@register_model("classifier")
+class TextClassifier(LabelClassifier):
+    """One label per text. ``forward`` gives ``logits`` ``(batch, num_labels)`` and ``loss``."""
+
+    def __init__(self, config: ClassifierConfig, vocabularies: Dict[str, Vocabulary]) -> None:
+        super().__init__(config, vocabularies)
+        self.output = nn.Linear(self.encoded_dim, len(self.labels))
+
+    def forward(self, batch: Batch) -> Dict[str, torch.Tensor]:
+        encoded = self.encode(batch)
+        pooled = (masked_max if self.config.pooling == "max" else masked_mean)(encoded, batch["mask"])
+        return self.logits_output(self.output(pooled), batch)

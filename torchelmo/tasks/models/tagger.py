@@ -1,7 +1,9 @@
-"""Sequence tagger: encoder, then per-token softmax or a linear-chain CRF.
+"""Sequence tagger: encoder, then per-token softmax, a linear-chain CRF, or softmax with
+BIO-constrained Viterbi decoding.
 
-POS tagging and chunking use ``tag_scheme: plain`` or ``bio``; NER and SRL use ``bio``
-(SRL with ``predicate_dim`` > 0: an embedded 0/1 predicate indicator joins the input).
+POS tagging and chunking use ``tag_scheme: plain`` or ``bio``; NER uses ``bio``; SRL uses
+``srl`` (``predicate_dim`` > 0: an embedded 0/1 predicate indicator joins the input; He et
+al. 2017 train a per-token softmax and decode with ``decoder: viterbi``).
 """
 from typing import Dict, List, Optional, Sequence
 
@@ -10,9 +12,9 @@ from torch import nn
 
 from ..batching import IGNORE, Batch
 from ..config import TaggerConfig
-from ..crf import ConditionalRandomField, bio_transitions
+from ..crf import ConditionalRandomField, bio_transitions, transition_penalties, viterbi
 from ..instance import Instance
-from ..metrics import accuracy, span_f1
+from ..metrics import accuracy, span_f1, srl_f1
 from ..vocabulary import Vocabulary
 from . import register_model
 from .base import Prediction, TaskModel
@@ -25,13 +27,17 @@ class SequenceTagger(TaskModel):
 
     def __init__(self, config: TaggerConfig, vocabularies: Dict[str, Vocabulary]) -> None:
         super().__init__(config, vocabularies, extra_input_dim=config.predicate_dim)
-        self.main_metric = "f1" if config.tag_scheme == "bio" else "accuracy"
+        spans = config.tag_scheme != "plain"
+        self.main_metric = "f1" if spans else "accuracy"
         self.predicate = nn.Embedding(2, config.predicate_dim) if config.predicate_dim else None
         self.output = nn.Linear(self.encoded_dim, len(self.labels))
         self.crf = None
         if config.decoder == "crf":
-            allowed = bio_transitions(self.labels.items) if config.tag_scheme == "bio" else None
-            self.crf = ConditionalRandomField(len(self.labels), allowed)
+            self.crf = ConditionalRandomField(len(self.labels), bio_transitions(self.labels.items) if spans else None)
+        elif config.decoder == "viterbi":  # fixed scores, not trained: only keep the tags valid BIO
+            for name, penalty in zip(("transitions", "start", "end"),
+                                     transition_penalties(bio_transitions(self.labels.items))):
+                self.register_buffer(f"viterbi_{name}", penalty, persistent=False)
 
     @staticmethod
     def labels_of(instance: Instance) -> Optional[List[str]]:
@@ -55,6 +61,9 @@ class SequenceTagger(TaskModel):
     def decode(self, batch: Batch, output: Dict[str, torch.Tensor]) -> List[Prediction]:
         if self.crf is not None:
             paths = self.crf.viterbi(output["logits"], batch["mask"])
+        elif self.config.decoder == "viterbi":
+            paths = viterbi(output["logits"].log_softmax(dim=-1), batch["mask"], self.viterbi_transitions,
+                            self.viterbi_start, self.viterbi_end)
         else:
             lengths = batch["mask"].sum(dim=1).tolist()
             best = output["logits"].argmax(dim=-1).tolist()
@@ -67,4 +76,12 @@ class SequenceTagger(TaskModel):
         metrics = {"accuracy": accuracy([t for tags in predicted for t in tags], [t for tags in gold for t in tags])}
         if self.config.tag_scheme == "bio":
             metrics.update(span_f1(predicted, gold))
+        elif self.config.tag_scheme == "srl":
+            metrics.update(srl_f1(predicted, gold))
+            verbal = [i for i, x in enumerate(instances)
+                      if x.pos is not None and x.predicate is not None and x.pos[x.predicate].startswith("VB")]
+            if verbal:
+                scores = srl_f1([predicted[i] for i in verbal], [gold[i] for i in verbal])
+                metrics.update({f"verbal_{k}": scores[k] for k in ("precision", "recall", "f1")})
+                metrics["verbal_predicates"] = len(verbal)
         return metrics
