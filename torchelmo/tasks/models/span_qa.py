@@ -99,10 +99,7 @@ class SpanQa(TaskModel):
     @classmethod
     def build_vocabularies(cls, config: SpanQaConfig, instances: Sequence[Instance]) -> Dict[str, Vocabulary]:
         """Words of every question and of every passage once (however many questions it has)."""
-        passages = {id(x.tokens): x.tokens for x in instances}
-        texts = [Instance(tokens=tokens) for tokens in passages.values()]
-        texts += [Instance(tokens=x.question) for x in instances]
-        return super().build_vocabularies(config, texts)
+        return super().build_vocabularies(config, _texts(instances))
 
     def tensorize(self, instances: Sequence[Instance]) -> Batch:
         """The embedders' tensors of the passages and the questions, keys prefixed
@@ -185,6 +182,12 @@ class SpanQa(TaskModel):
     def format_predictions(self, instances: Sequence[Instance], predictions: Sequence[Prediction]) -> str:
         answers = {q.question_id: _answer(q, p) for q, p in zip(map(_as_question, instances), predictions)}
         return json.dumps(answers, indent=2, ensure_ascii=False) + "\n"
+
+
+def _texts(instances: Sequence[Instance]) -> List[Instance]:
+    """The passages (each once) and the questions of ``instances``, as token sequences."""
+    passages = {id(x.tokens): x.tokens for x in instances}
+    return [Instance(tokens=tokens) for tokens in passages.values()] + [Instance(tokens=x.question) for x in instances]
 
 
 def _as_question(instance: Instance) -> Question:
