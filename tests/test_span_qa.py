@@ -3,6 +3,7 @@ on hand-made paragraphs through the command line."""
 import itertools
 import json
 import random
+import re
 from pathlib import Path
 
 import pytest
@@ -130,6 +131,9 @@ def test_tiny_train_evaluate_predict_through_the_cli(one_thread, tmp_path, capsy
         assert record["context"][answer["start"]:answer["end"]] == answer["answer"] != ""
         assert 0 < answer["score"] <= 1
     assert {a["id"]: a["answer"] for a in answers[:-1]} == official
+    (tmp_path / "unlabelled.json").write_text(json.dumps(qa_config(str(questions))))
+    assert main(["task", "train", str(tmp_path / "unlabelled.json"), "--output-dir", str(tmp_path / "u")]) == 2
+    assert re.search(r"questions\.jsonl#\w+: no gold answer to train on", capsys.readouterr().err)
     (tmp_path / "s.txt").write_text("a tokenized sentence\n")
     assert main(["task", "predict", str(folder), str(tmp_path / "s.txt"), "--text"]) == 2
     assert "span_qa model reads questions on passages" in capsys.readouterr().err

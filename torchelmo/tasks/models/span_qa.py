@@ -114,7 +114,10 @@ class SpanQa(TaskModel):
         width = batch["passage_mask"].size(1)
         batch["passage_offsets"] = torch.tensor([q.offsets + [(0, 0)] * (width - len(q.offsets)) for q in questions],
                                                 dtype=torch.long).view(len(questions), width, 2)
-        if all(q.span is not None for q in questions):
+        unanswered = next((q for q in questions if q.span is None), None)
+        if self.training and unanswered is not None:
+            raise InputError(f"{unanswered.source}: no gold answer to train on")
+        if unanswered is None:
             batch["span_start"] = torch.tensor([q.span[0] for q in questions])
             batch["span_end"] = torch.tensor([q.span[1] for q in questions])
         return batch
