@@ -112,8 +112,8 @@ def _run_embed(args: argparse.Namespace) -> None:
 
 def _add_task_parser(subparsers) -> None:
     p = subparsers.add_parser("task", help="train, evaluate and use task models with or without ELMo",
-                              description="Task models (classifier, tagger, parser) configured in YAML or "
-                                          "JSON; see docs/tasks.md.")
+                              description="Task models (classifier, tagger, parser, coreference, span QA) "
+                                          "configured in YAML or JSON; see docs/tasks.md.")
     tasks = p.add_subparsers(dest="task_command", required=True)
     train = tasks.add_parser("train", parents=[_common()], help="train a model from a config file")
     train.add_argument("config", help="YAML or JSON config (see configs/)")
@@ -130,6 +130,8 @@ def _add_task_parser(subparsers) -> None:
     evaluate.add_argument("--split", help="which split of --split-file to keep; alone: the rows of a file that "
                                           "marks its own split (SICK's SemEval_set, e.g. TEST)")
     evaluate.add_argument("--output", help="also write the metrics to this JSON file")
+    evaluate.add_argument("--predictions", help="also write the predictions: JSON lines, or the task's own format "
+                                                "for a name ending in it (.conll coreference, .json SQuAD)")
     predict = tasks.add_parser("predict", parents=[_common()], help="predict, one JSON line per sentence")
     predict.add_argument("model_dir", help="folder written by `torchelmo task train`")
     predict.add_argument("input", help="file in the training data's format, or with --text one tokenized "
@@ -160,7 +162,8 @@ def _run_task_evaluate(args: argparse.Namespace) -> None:
         raise ElmoError("--split-file needs --split")
     if args.batch_size < 1:
         raise ElmoError(f"--batch-size must be positive, got {args.batch_size}")
-    metrics = evaluate_archive(args.model_dir, args.data, args.split_file, args.split, args.batch_size, args.device)
+    metrics = evaluate_archive(args.model_dir, args.data, args.split_file, args.split, args.batch_size, args.device,
+                               predictions_path=args.predictions)
     if args.output:
         write_json(args.output, metrics)
     print(json.dumps(metrics, indent=2))

@@ -120,8 +120,18 @@ class PairReaderConfig:
             raise ValueError(f"labels: expected distinct labels, got {self.labels}")
 
 
+@dataclass
+class SquadReaderConfig:
+    """SQuAD JSON (``data[].paragraphs[].{context, qas[]}``), or JSON lines of
+    ``{"id", "context", "question"}`` (optionally ``"answers"`` as in SQuAD), tokenized by
+    :mod:`torchelmo.tokenizer`. A question none of whose answers has an offset
+    (``answer_start: -1``) is skipped and counted in the log; other bad records are errors."""
+
+    type: str = "squad"
+
+
 ReaderConfig = Union[ConlluReaderConfig, ColumnsReaderConfig, ClassificationReaderConfig, Conll2012ReaderConfig,
-                     SentimentTreeReaderConfig, PropbankReaderConfig, PairReaderConfig]
+                     SentimentTreeReaderConfig, PropbankReaderConfig, PairReaderConfig, SquadReaderConfig]
 
 
 @dataclass
@@ -360,9 +370,33 @@ class PairClassifierConfig:
     dropout: float = check(PROBABILITY, default=0.5)
 
 
-ModelConfig = Union[ClassifierConfig, TaggerConfig, ParserConfig, CoreferenceConfig, PairClassifierConfig]
+
+@dataclass
+class SpanQaConfig:
+    """Extractive question answering, BiDAF-style (Seo et al. 2017).
+
+    ``encoder``: the contextual BiLSTM shared by passage and question; ``modelling``: the
+    BiLSTM over the attended passage; the end scores read a further one-layer BiLSTM of the
+    same size. Predicted answers have at most ``max_answer_length`` tokens.
+    ``max_train_passage_tokens``: in training, a longer passage is cut to a random window of
+    that many tokens that holds the gold answer (unset: whole passages); evaluation and
+    prediction always read whole passages.
+    """
+
+    embedders: EmbeddersConfig
+    type: str = "span_qa"
+    encoder: LstmEncoderConfig = field(default_factory=lambda: LstmEncoderConfig(hidden_size=100, num_layers=1))
+    modelling: LstmEncoderConfig = field(default_factory=lambda: LstmEncoderConfig(hidden_size=100, num_layers=2))
+    dropout: float = check(PROBABILITY, default=0.2)
+    max_answer_length: int = check(POSITIVE, default=30)
+    max_train_passage_tokens: Optional[int] = check(POSITIVE, default=400)
+
+
+ModelConfig = Union[ClassifierConfig, TaggerConfig, ParserConfig, CoreferenceConfig, PairClassifierConfig,
+                    SpanQaConfig]
 MODEL_READERS = {"classifier": ("classification", "sentiment_trees"), "tagger": ("conllu", "columns", "propbank"),
-                 "parser": ("conllu",), "coreference": ("conll2012",), "pair_classifier": ("pair",)}
+                 "parser": ("conllu",), "coreference": ("conll2012",), "pair_classifier": ("pair",),
+                 "span_qa": ("squad",)}
 
 
 # ---------------------------------------------------------------- trainer

@@ -56,17 +56,31 @@ def run_model(model: TaskModel, instances: Sequence[Instance], batch_size: int, 
     return predictions, total_loss / len(instances) if has_loss else None
 
 
-def prediction_records(instances: Sequence[Instance], predictions: Sequence[Prediction]) -> List[Dict[str, Any]]:
-    """JSON-lines records: where the sentence came from, its tokens (a pair's premise and
-    hypothesis), the prediction."""
-    return [{**x.record(), **p} for x, p in zip(instances, predictions)]
+def prediction_records(model: TaskModel, instances: Sequence[Instance],
+                       predictions: Sequence[Prediction]) -> List[Dict[str, Any]]:
+    """JSON-lines records, one per instance (see :meth:`TaskModel.prediction_record`)."""
+    return [model.prediction_record(x, p) for x, p in zip(instances, predictions)]
+
+
+def write_predictions(path: str, model: TaskModel, instances: Sequence[Instance],
+                      predictions: Sequence[Prediction]) -> None:
+    """``predictions`` to ``path``: in the model's own format when ``path`` ends in its
+    ``prediction_suffix`` (``.conll`` for coreference, ``.json`` for span QA), else JSON lines."""
+    if model.prediction_suffix is not None and path.endswith(model.prediction_suffix):
+        with atomic_file(path) as f:
+            f.write(model.format_predictions(instances, predictions))
+    else:
+        write_jsonl(path, prediction_records(model, instances, predictions))
+    logger.info("Wrote %d predictions to %s", len(predictions), path)
 
 
 def evaluate_archive(folder: str, data: str, split_file: Optional[str] = None, split: Optional[str] = None,
-                     batch_size: int = 64, device: str = "cpu") -> Dict[str, float]:
+                     batch_size: int = 64, device: str = "cpu", predictions_path: Optional[str] = None
+                     ) -> Dict[str, float]:
     """Metrics of the model in ``folder`` on ``data`` (a file or glob in the format it was
     trained on; ``split_file``/``split`` select documents as in the config, ``split`` alone
-    the rows of a file that marks its own split)."""
+    the rows of a file that marks its own split); with ``predictions_path``, the predictions
+    are written there too (see :func:`write_predictions`)."""
     device = resolve_device(device)
     config, model = load_archive(folder, device)
     instances = read_source(SourceConfig(path=data, split_file=split_file, split=split), config.data.reader)
@@ -75,12 +89,14 @@ def evaluate_archive(folder: str, data: str, split_file: Optional[str] = None, s
     if loss is not None:
         metrics["loss"] = loss
     logger.info("Evaluated %d instances of %s: %s", len(instances), data, json.dumps(metrics))
+    if predictions_path is not None:
+        write_predictions(predictions_path, model, instances, predictions)
     return metrics
 
 
 def predict_archive(folder: str, input_path: str, output_path: Optional[str] = None, text: bool = False,
                     batch_size: int = 64, device: str = "cpu", input_policy: Optional[InputPolicy] = None) -> int:
-    """Write one JSON line per sentence of ``input_path`` to ``output_path`` (stdout if None);
+    """Write one JSON line per instance of ``input_path`` to ``output_path`` (stdout if None);
     an ``output_path`` ending in the model's ``prediction_suffix`` (e.g. ``.conll``) gets the
     task's own format instead.
 
@@ -88,7 +104,7 @@ def predict_archive(folder: str, input_path: str, output_path: Optional[str] = N
     otherwise it is read like the training data. ``input_policy`` says what to do with invalid
     UTF-8, blank and over-long lines of a ``text`` input (default: fail, naming the line;
     ``blank_lines="empty"`` is refused: a model has nothing to predict for no words).
-    Returns the number of sentences.
+    Returns the number of instances.
     """
     device = resolve_device(device)
     config, model = load_archive(folder, device)
@@ -97,24 +113,12 @@ def predict_archive(folder: str, input_path: str, output_path: Optional[str] = N
     else:
         instances = read_source(SourceConfig(path=input_path), config.data.reader)
     predictions, _ = run_model(model, instances, batch_size, device)
-    records = prediction_records(instances, predictions)
     if output_path is None:
-        for record in records:
+        for record in prediction_records(model, instances, predictions):
             sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
-    elif model.prediction_suffix is not None and output_path.endswith(model.prediction_suffix):
-        write_task_format(output_path, model, instances, predictions)
     else:
-        write_jsonl(output_path, records)
-        logger.info("Wrote %d predictions to %s", len(records), output_path)
-    return len(records)
-
-
-def write_task_format(path: str, model: TaskModel, instances: Sequence[Instance],
-                      predictions: Sequence[Prediction]) -> None:
-    """Write ``predictions`` to ``path`` in the model's own format (see ``prediction_suffix``)."""
-    with atomic_file(path) as f:
-        f.write(model.format_predictions(instances, predictions))
-    logger.info("Wrote %d predictions to %s", len(predictions), path)
+        write_predictions(output_path, model, instances, predictions)
+    return len(predictions)
 
 
 def _text_instances(path: str, policy: Optional[InputPolicy] = None) -> List[Instance]:

@@ -20,8 +20,8 @@ from ..errors import ConfigurationError
 from .archive import CONFIG_FILE, CURVE_FILE, METRICS_FILE, WEIGHTS_FILE, build_model, save_vocabularies
 from .batching import bucketed_batches
 from .config import TaskConfig, TrainerConfig, absolute_paths, config_dict
-from .evaluation import prediction_records, resolve_device, run_model, to_device, write_task_format
-from ..files import load_tensors, save_tensors, write_json, write_jsonl
+from .evaluation import resolve_device, run_model, to_device, write_predictions
+from ..files import load_tensors, save_tensors, write_json
 from .models import TaskModel, model_class
 from .plotting import plot_learning_curves
 from .sources import read_source
@@ -155,9 +155,9 @@ def train(config: TaskConfig, output_dir: str, overwrite: bool = False) -> Dict[
     if test_set is not None:
         metrics["test"] = {**model.score(predictions, test_set), "loss": test_loss}
         logger.info("test: %s", metrics["test"])
-    write_jsonl(os.path.join(output_dir, "predictions.jsonl"), prediction_records(final_set, predictions))
+    write_predictions(os.path.join(output_dir, "predictions.jsonl"), model, final_set, predictions)
     if model.prediction_suffix is not None:
-        write_task_format(os.path.join(output_dir, "predictions" + model.prediction_suffix), model, final_set,
+        write_predictions(os.path.join(output_dir, "predictions" + model.prediction_suffix), model, final_set,
                           predictions)
     metrics.update({"seed": trainer.seed, "device": device, "parameters": _parameter_counts(model),
                     "instances": {"train": len(train_set), "validation": len(validation_set),

@@ -18,4 +18,4 @@ def model_class(name: str) -> Type[TaskModel]:
     return MODELS[name]
 
 
-from . import classifier, coreference, pair_classifier, parser, tagger  # noqa: E402,F401  (registers the models)
+from . import classifier, coreference, pair_classifier, parser, span_qa, tagger  # noqa: E402,F401  (registers the models)

@@ -104,6 +104,11 @@ class TaskModel(nn.Module):
         """Metrics of ``predictions`` against the gold annotations of ``instances``."""
         raise NotImplementedError
 
+    def prediction_record(self, instance: Instance, prediction: Prediction) -> Dict[str, Any]:
+        """One JSON-lines record of ``predictions.jsonl`` and ``task predict``: by default where
+        the instance came from, its tokens (see :meth:`Instance.record`) and the prediction."""
+        return {**instance.record(), **prediction}
+
     def format_predictions(self, instances: Sequence[Instance], predictions: Sequence[Prediction]) -> str:
         """``predictions`` as text in the task's own format (models with a ``prediction_suffix``)."""
         raise NotImplementedError

@@ -23,4 +23,4 @@ def reader_for(name: str) -> Reader:
     return READERS[name]
 
 
-from . import classification, columns, conll2012, conllu, pairs, propbank, sentiment_trees  # noqa: E402,F401  (registers the readers)
+from . import classification, columns, conll2012, conllu, pairs, propbank, sentiment_trees, squad  # noqa: E402,F401  (registers the readers)
