@@ -4,7 +4,7 @@ The output has the layout of ``allennlp elmo``: one float32 dataset per sentence
 its 0-based line index (or by the sentence text), ``(3, tokens, dim)`` for ``"all"`` and
 ``(tokens, dim)`` for ``"top"``/``"average"``, plus ``sentence_to_index``, a one-element
 string dataset holding the JSON object ``{sentence: key}``. Root attributes
-``torchelmo_*`` record the model (name, files, weight checksum) and the format.
+``torchelmo_*`` record the model (name, files, weight checksum), the state mode and the format.
 
 Work is done in *segments* of ``checkpoint_every`` batches, each written to its own small
 HDF5 file under ``OUTPUT.partial/`` (temporary name, then rename) together with the LSTM
@@ -14,11 +14,13 @@ so the result equals an uninterrupted run. When all segments exist they are merg
 ``OUTPUT`` (again under a temporary name, renamed when complete) and the partial directory
 is removed.
 
-Sharding (``torchrun``): with a stateful model, batch row ``r`` of every batch forms an
+Sharding (``torchrun``): with carried state, batch row ``r`` of every batch forms an
 independent chain (sentences ``r``, ``r + B``, ``r + 2B``, ...): each row starts from the
 state the same row ended with in the previous batch and nothing else. Rank ``j`` of ``N``
 takes the rows ``r`` with ``r % N == j``, so every process computes exactly the sentences,
-states and outputs a single process would; rank 0 merges.
+states and outputs a single process would; rank 0 merges. With the ``warm`` and ``zero``
+state modes every sentence is independent: its vectors are the same bits whatever its
+batch, position, batch size or process count (see :mod:`torchelmo.states`).
 """
 import glob
 import json
@@ -156,11 +158,10 @@ def embed_shard(embedder, source: SentenceFile, directory: str, settings: EmbedS
     """Embed this rank's rows of every batch into segment files under ``directory``."""
     batch_size = settings.batch_size
     rows = [r for r in range(batch_size) if r % world_size == rank]
-    lstm = embedder.elmo_bilm.lstm
     done = _segments(directory, rank)
     start = done[-1][1] if done else 0
     if done:
-        lstm.state = _load_state(done[-1][2], next(embedder.elmo_bilm.parameters()))
+        embedder.set_state(_load_state(done[-1][2], next(embedder.bilm.parameters())))
         logger.info("Rank %d resumes at batch %d (%d segment(s) already done)", rank, start, len(done))
     total = source.num_lines - len(source.skipped)
     bar = tqdm(total=total, initial=min(start * batch_size, total), unit="sent", desc="embedding",
@@ -191,13 +192,13 @@ def embed_shard(embedder, source: SentenceFile, directory: str, settings: EmbedS
             if len(group) == STREAM_BATCHES or segment_done:
                 embed_group()
             if segment_done:
-                _write_segment(directory, rank, first, batch_index + 1, outputs, lstm.state)
+                _write_segment(directory, rank, first, batch_index + 1, outputs, embedder.get_state())
                 first, outputs = batch_index + 1, {}
         batch_index += 1
     if group:
         embed_group()
     if first < batch_index:
-        _write_segment(directory, rank, first, batch_index, outputs, lstm.state)
+        _write_segment(directory, rank, first, batch_index, outputs, embedder.get_state())
     bar.close()
 
 
@@ -245,16 +246,18 @@ def run_embedding_job(embedder, source: SentenceFile, output_path: str, settings
         _check_unique(source)
     directory = partial_dir(output_path)
     model = model_info(embedder.options_file, embedder.weight_file)
-    _prepare_partial(directory, _fingerprint(source, settings, model, world_size), resume, rank)
+    fingerprint = {**_fingerprint(source, settings, model, world_size), "state": embedder.state_mode}
+    _prepare_partial(directory, fingerprint, resume, rank)
     barrier()
-    logger.info("Embedding %s (%d lines) with %s on %s: format %s, batch size %d, rank %d of %d -> %s",
-                source.display_name, source.num_lines, model["weight_file"], embedder.device,
+    logger.info("Embedding %s (%d lines) with %s on %s: state %s, format %s, batch size %d, rank %d of %d -> %s",
+                source.display_name, source.num_lines, model["weight_file"], embedder.device, embedder.state_mode,
                 settings.output_format, settings.batch_size, rank, world_size, output_path)
     embed_shard(embedder, source, directory, settings, rank, world_size, progress)
     barrier()
     if rank == 0:
         attributes = {"torchelmo_" + k: v for k, v in model.items()}
         attributes["torchelmo_output_format"] = settings.output_format
+        attributes["torchelmo_state"] = embedder.state_mode
         merge_segments(source, directory, output_path, settings, world_size, attributes)
         shutil.rmtree(directory)
     barrier()
