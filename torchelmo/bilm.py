@@ -128,9 +128,14 @@ class ElmoBiLm(nn.Module):
 
     def carried_state_after(self, batches: Sequence[Sequence[Sentence]]) -> LstmState:
         """The state ``"carry"`` mode holds after embedding ``batches`` from zeros, whatever
-        this model's mode; changes nothing here. Used to compute the warm state."""
-        with torch.no_grad():
-            return self._run_streams(batches, carry=True, initial=lambda rows, like: None)[1]
+        this model's mode, without dropout; changes nothing here. Used to compute the warm state."""
+        was_training = self.training
+        self.eval()
+        try:
+            with torch.no_grad():
+                return self._run_streams(batches, carry=True, initial=lambda rows, like: None)[1]
+        finally:
+            self.train(was_training)
 
     def _initial_state(self, rows: int, like: torch.Tensor) -> Optional[LstmState]:
         """Where ``rows`` batch rows start, by the state mode (None: zeros)."""
