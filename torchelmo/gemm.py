@@ -5,12 +5,12 @@ shapes (e.g. ``(64, 512) x (512, 16384)``, the LSTM recurrence) about twice as f
 default BLAS path of ``torch.nn.functional.linear``, with fp32 accumulation throughout. Where
 oneDNN is missing (CUDA, builds without it) the plain torch product is used.
 
-Every fp32 product gives each row the same bits whatever the number of rows: oneDNN
+On the CPU every fp32 product gives each row the same bits whatever the number of rows: oneDNN
 computes a single row (a GEMV) with another summation order than two or more (a GEMM), so a
 single row is computed as two (:func:`_row_invariant`); with two or more rows each row's
 result was measured to be independent of the row count, its position and the thread count
 (tests/test_states.py). The ``warm`` and ``zero`` state modes rely on this for vectors that
-do not depend on the batch.
+do not depend on the batch (tested on the CPU only; cuBLAS may pick kernels by row count).
 
 Two reduced-precision modes trade exactness for speed (see docs/speed.md for the measured
 deviations): ``"bf16"`` multiplies in bfloat16; ``"int8"`` is dynamic int8 quantization:
