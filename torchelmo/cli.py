@@ -14,6 +14,7 @@ from .errors import ElmoError, Interrupted, Terminated
 from .files import signals_raise
 from .gemm import PRECISIONS
 from .sentences import BLANK_LINES, DEFAULT_MAX_SENTENCE_LENGTH, ENCODING_ERRORS
+from .states import STATE_MODES
 
 logger = logging.getLogger("torchelmo")
 
@@ -52,6 +53,10 @@ def _add_embed_parser(subparsers) -> None:
                         "quantization, CPU); the reduced ones are faster but deviate (docs/speed.md)")
     p.add_argument("--compile", action="store_true",
                    help="fuse the LSTM cell update with torch.compile (needs a C++ compiler)")
+    p.add_argument("--state", choices=STATE_MODES, default="carry",
+                   help="where each sentence's LSTM state starts: carry (default, like allennlp: the state "
+                        "its batch row ended the previous batch with), zero, or warm (one fixed state: "
+                        "vectors independent of the batch; docs/state.md)")
     p.set_defaults(func=_run_embed)
 
 
@@ -96,7 +101,7 @@ def _run_embed(args: argparse.Namespace) -> None:
     try:
         source = open_sentence_file(args.input_file, policy)
         embedder = ElmoEmbedder(args.options_file, args.weight_file, cuda_device=cuda_device, model=args.model,
-                                precision=args.precision, compile=args.compile)
+                                precision=args.precision, compile=args.compile, state=args.state)
         run_embedding_job(embedder, source, args.output_file, settings, resume=args.resume,
                           overwrite=args.overwrite, rank=ctx.rank, world_size=ctx.world_size, barrier=ctx.barrier)
         completed = True

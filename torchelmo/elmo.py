@@ -5,14 +5,15 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import torch
 from torch import nn
 
-from .bilm import ElmoBiLm
+from .bilm import BiLmControls, ElmoBiLm
 from .scalar_mix import ScalarMix
 from .sentence_boundaries import remove_sentence_boundaries
+from .states import StateMode, resolve_state_mode
 
 PathLike = Union[str, os.PathLike]
 
 
-class Elmo(nn.Module):
+class Elmo(BiLmControls, nn.Module):
     """ELMo representations: ``num_output_representations`` learned mixes of the biLM layers.
 
     Same signature and outputs as ``allennlp.modules.elmo.Elmo``; switching is one import.
@@ -30,10 +31,15 @@ class Elmo(nn.Module):
     keep_sentence_boundaries : keep the ``<S>``/``</S>`` positions in the output.
     scalar_mix_parameters : fixed (not learned) mix weights before softmax, e.g.
         ``[-9e10, 1, -9e10]`` to select LSTM 1 only.
-    module : a prebuilt :class:`ElmoBiLm` to use instead of loading files.
-    stateful : carry LSTM state across batches like AllenNLP (default). ``False`` gives
-        deterministic, order-independent outputs; ``reset_states()`` clears the state.
+    module : a prebuilt :class:`ElmoBiLm` to use instead of loading files (its state mode
+        is kept unless ``state`` or ``stateful`` is given).
+    stateful : the former switch, an alias of ``state``: ``True`` is ``"carry"``, ``False`` ``"zero"``.
     model : a model name instead of files (see :func:`torchelmo.models.resolve_model_files`).
+    state : where each sentence's LSTM state starts: ``"carry"`` (default; from the state
+        the same batch row ended the previous batch with, like AllenNLP), ``"zero"`` or
+        ``"warm"`` (a fixed state; outputs independent of the batch). See
+        :mod:`torchelmo.states`. ``get_state()``, ``set_state()``, ``reset_states()`` and
+        ``set_inference()`` act on the biLM.
     """
 
     def __init__(self, options_file: Optional[PathLike] = None, weight_file: Optional[PathLike] = None,
@@ -41,12 +47,16 @@ class Elmo(nn.Module):
                  do_layer_norm: bool = False, dropout: float = 0.5,
                  vocab_to_cache: Optional[List[str]] = None, keep_sentence_boundaries: bool = False,
                  scalar_mix_parameters: Optional[Sequence[float]] = None,
-                 module: Optional[ElmoBiLm] = None, stateful: bool = True, model: Optional[str] = None) -> None:
+                 module: Optional[ElmoBiLm] = None, stateful: Optional[bool] = None, model: Optional[str] = None,
+                 state: Optional[StateMode] = None) -> None:
         super().__init__()
         if module is None:
             from .models import resolve_model_files  # the bundled default when no files are given
             options_file, weight_file = resolve_model_files(options_file, weight_file, model)
-            module = ElmoBiLm.from_files(options_file, weight_file, stateful=stateful, requires_grad=requires_grad)
+            module = ElmoBiLm.from_files(options_file, weight_file, state=state, stateful=stateful,
+                                         requires_grad=requires_grad)
+        elif state is not None or stateful is not None:
+            module.set_state_mode(resolve_state_mode(state, stateful))
         self._elmo_lstm = module
         if vocab_to_cache:
             module.cache_vocabulary(vocab_to_cache)
@@ -61,17 +71,13 @@ class Elmo(nn.Module):
             self.add_module(f"scalar_mix_{k}", mix)
             self._scalar_mixes.append(mix)
 
-    def get_output_dim(self) -> int:
-        return self._elmo_lstm.output_dim
-
     @property
     def bilm(self) -> ElmoBiLm:
-        """The biLM whose layers :meth:`mix` combines."""
+        """The biLM whose layers are mixed."""
         return self._elmo_lstm
 
-    def reset_states(self) -> None:
-        """Forget the LSTM state carried over from previous batches."""
-        self._elmo_lstm.reset_states()
+    def get_output_dim(self) -> int:
+        return self._elmo_lstm.output_dim
 
     def mix(self, layers: List[torch.Tensor], mask: torch.Tensor) -> Tuple[List[torch.Tensor], torch.Tensor]:
         """The scalar mixes (with dropout) of the biLM's layers: ``layers`` 3 ×

@@ -4,7 +4,7 @@ The output has the layout of ``allennlp elmo``: one float32 dataset per sentence
 its 0-based line index (or by the sentence text), ``(3, tokens, dim)`` for ``"all"`` and
 ``(tokens, dim)`` for ``"top"``/``"average"``, plus ``sentence_to_index``, a one-element
 string dataset holding the JSON object ``{sentence: key}``. Root attributes
-``torchelmo_*`` record the model (name, files, weight checksum) and the format.
+``torchelmo_*`` record the model (name, files, weight checksum), the state mode and the format.
 
 Work is done in *segments* of ``checkpoint_every`` batches, each written to its own small
 HDF5 file under ``OUTPUT.partial/`` (temporary name, then rename; free space checked first)
@@ -23,13 +23,16 @@ vectors (input checksum, settings, model and options checksums, the embedder's s
 world size) and a resume that differs is refused naming the setting; and ``OUTPUT.lock``
 (held with ``flock`` while the job runs) makes a second job into the same output refuse at once.
 
-Sharding (``torchrun``): with a stateful model, batch row ``r`` of every batch forms an
+Sharding (``torchrun``): with carried state, batch row ``r`` of every batch forms an
 independent chain (sentences ``r``, ``r + B``, ``r + 2B``, ...): each row starts from the
 state the same row ended with in the previous batch and nothing else. Rank ``j`` of ``N``
 takes the rows ``r`` with ``r % N == j``, so every process computes the same sentences with
 the same state chains as a single process; rank 0 merges. The values agree with a single
 process to within floating-point blocking (a few millionths): a rank multiplies fewer rows at once,
 and matrix products block their sums by the number of rows.
+With the ``warm`` and ``zero`` state modes every sentence is independent: its vectors are
+the same bits whatever its batch, position, batch size or process count (see
+:mod:`torchelmo.states`).
 """
 import json
 import logging
@@ -116,14 +119,6 @@ def _short(value: Any) -> str:
 
 
 # The LSTM state carried from batch to batch: read and written only here.
-def _carried_state(embedder) -> Optional[LstmState]:
-    return embedder.elmo_bilm.lstm.state
-
-
-def _restore_state(embedder, state: Optional[LstmState]) -> None:
-    embedder.elmo_bilm.lstm.state = state
-
-
 def _kept_lines(source: SentenceFile) -> Iterator[Tuple[int, str]]:
     return ((index, text) for index, text in source.lines() if text is not None)
 
@@ -252,7 +247,7 @@ def embed_shard(embedder, source: SentenceFile, directory: str, settings: EmbedS
     done = finished_segments(source, directory, settings, rank, world_size, repair=True)
     start = done[-1][1] if done else 0
     if done:
-        _restore_state(embedder, _load_state(done[-1][2], next(embedder.elmo_bilm.parameters())))
+        embedder.set_state(_load_state(done[-1][2], next(embedder.bilm.parameters())))
         logger.info("Rank %d resumes at batch %d (%d segment(s) already done)", rank, start, len(done))
     total = source.num_lines - len(source.skipped)
     bar = tqdm(total=total, initial=min(start * batch_size, total), unit="sent", desc="embedding",
@@ -284,13 +279,13 @@ def embed_shard(embedder, source: SentenceFile, directory: str, settings: EmbedS
                 if len(group) == STREAM_BATCHES or segment_done:
                     embed_group()
                 if segment_done:
-                    _write_segment(directory, rank, first, batch_index + 1, outputs, _carried_state(embedder))
+                    _write_segment(directory, rank, first, batch_index + 1, outputs, embedder.get_state())
                     first, outputs = batch_index + 1, {}
             batch_index += 1
         if group:
             embed_group()
         if first < batch_index:
-            _write_segment(directory, rank, first, batch_index, outputs, _carried_state(embedder))
+            _write_segment(directory, rank, first, batch_index, outputs, embedder.get_state())
     finally:
         bar.close()
 
@@ -420,6 +415,7 @@ def run_embedding_job(embedder, source: SentenceFile, output_path: "os.PathLike 
             if rank == 0:
                 attributes = {"torchelmo_" + k: v for k, v in record["model"].items() if k != "options_sha256"}
                 attributes["torchelmo_output_format"] = settings.output_format
+                attributes["torchelmo_state"] = embedder.state_mode
                 merge_segments(source, directory, output, settings, world_size, attributes)
                 shutil.rmtree(directory)
         except (KeyboardInterrupt, OSError, OutputError) as error:

@@ -6,14 +6,15 @@ from typing import IO, Any, Dict, Iterable, Iterator, List, Optional, Sequence, 
 import numpy as np
 import torch
 
-from .bilm import ElmoBiLm
+from .bilm import BiLmControls, ElmoBiLm
 from .characters import batch_to_ids
 from .gemm import check_inference_support
 from .errors import ConfigurationError, TokensError
 from .models import resolve_model_files
 from .embed_job import EmbedSettings, run_embedding_job
-from .row_streams import STREAM_BATCHES, embed_batches
+from .row_streams import STREAM_BATCHES
 from .sentences import InputPolicy, open_sentence_file
+from .states import StateMode
 
 logger = logging.getLogger(__name__)
 PathLike = Union[str, os.PathLike]
@@ -31,7 +32,7 @@ def _batches(items: Iterable, size: int) -> Iterator[list]:
         yield batch
 
 
-class ElmoEmbedder:
+class ElmoEmbedder(BiLmControls):
     """Embed tokenized sentences with all ELMo layers.
 
     Parameters
@@ -42,31 +43,38 @@ class ElmoEmbedder:
     model : a model name instead of files: ``"default"`` (bundled) or one of AllenNLP's
         published models (``"small"``, ``"medium"``, ``"original"``, ``"original-5.5B"``, ...),
         downloaded once into the cache (see :mod:`torchelmo.models`).
-    stateful : carry LSTM state from batch to batch, as AllenNLP does (default).
+    state : where each sentence's LSTM state starts: ``"carry"`` (default; from the state
+        the same batch row ended the previous batch with, as AllenNLP does), ``"zero"`` or
+        ``"warm"`` (one fixed state: a sentence's vectors do not depend on its batch); see
+        :mod:`torchelmo.states`.
+    stateful : the former switch, an alias of ``state``: ``True`` is ``"carry"``, ``False`` ``"zero"``.
     precision : the LSTM's matrix products in ``"fp32"`` (default, exact), ``"bf16"`` or
         ``"int8"`` (dynamic quantization, CPU); the reduced ones are faster but deviate
         (measured in docs/speed.md).
     compile : fuse the LSTM cell update with ``torch.compile`` (needs a C++ compiler on the
         CPU; the first batches are slow while it compiles).
 
-    Like AllenNLP's, the embedder is stateful: the same sentence gives slightly different
-    vectors depending on what came before. Call :meth:`reset_states` or pass
-    ``stateful=False`` for deterministic output.
+    Like AllenNLP's, the embedder carries state by default: the same sentence gives slightly
+    different vectors depending on what came before. Call :meth:`reset_states`, or pass
+    ``state="warm"`` (or ``"zero"``) for vectors that do not depend on the other sentences.
+    :meth:`get_state`/:meth:`set_state` read and restore the carried state.
     """
 
     def __init__(self, options_file: Optional[PathLike] = None, weight_file: Optional[PathLike] = None,
-                 cuda_device: int = -1, stateful: bool = True, model: Optional[str] = None,
-                 precision: str = "fp32", compile: bool = False) -> None:
+                 cuda_device: int = -1, stateful: Optional[bool] = None, model: Optional[str] = None,
+                 precision: str = "fp32", compile: bool = False, state: Optional[StateMode] = None) -> None:
         self.device = torch.device("cpu") if cuda_device < 0 else torch.device("cuda", cuda_device)
         check_inference_support(precision, compile, self.device)
         self.options_file, self.weight_file = resolve_model_files(options_file, weight_file, model)
-        self.elmo_bilm = ElmoBiLm.from_files(self.options_file, self.weight_file, stateful=stateful)
+        self.elmo_bilm = ElmoBiLm.from_files(self.options_file, self.weight_file, state=state, stateful=stateful)
         self.elmo_bilm.eval()
         self.cuda_device = cuda_device
         self.elmo_bilm.to(self.device)
-        self.precision, self.compile = precision, compile
-        for layer in self.elmo_bilm.lstm.layers:
-            layer.configure_inference(precision, compile)
+        self.elmo_bilm.set_inference(precision, compile)
+
+    @property
+    def bilm(self) -> ElmoBiLm:
+        return self.elmo_bilm
 
     @property
     def output_dim(self) -> int:
@@ -74,11 +82,8 @@ class ElmoEmbedder:
 
     def job_settings(self) -> Dict[str, Any]:
         """The settings of this embedder that change its vectors (recorded by embedding jobs)."""
-        return {"precision": self.precision, "compile": self.compile, "stateful": self.elmo_bilm.lstm.stateful}
-
-    def reset_states(self) -> None:
-        """Forget the LSTM state carried over from previous batches."""
-        self.elmo_bilm.reset_states()
+        precision, compile = self.elmo_bilm.inference_settings
+        return {"precision": precision, "compile": compile, "state": self.state_mode}
 
     def batch_to_embeddings(self, batch: List[List[str]]) -> Tuple[torch.Tensor, torch.Tensor]:
         """Activations ``(batch, num_layers, timesteps, dim)`` and mask ``(batch, timesteps)`` (long)."""
@@ -100,7 +105,7 @@ class ElmoEmbedder:
 
     def embed_batches(self, batches: Sequence[List[List[str]]]) -> List[List[np.ndarray]]:
         """:meth:`embed_batch` on each batch in turn, with the same vectors and final state,
-        but faster: the batches' rows run as streams (see :mod:`torchelmo.row_streams`).
+        but faster: the batches' rows run as streams (see :meth:`ElmoBiLm.embed_batches`).
 
         Raises :class:`TokensError` (a ``TypeError``) for a sentence given as one string.
         """
@@ -109,7 +114,7 @@ class ElmoEmbedder:
                 raise TokensError("a sentence must be a list of tokens, got a str; split it first "
                                   "(sentence.split(), or torchelmo.tokenizer for raw text)")
         with torch.inference_mode():
-            layers = embed_batches(self.elmo_bilm, batches)
+            layers = self.elmo_bilm.embed_batches(batches)
         return [[sentence.numpy() for sentence in batch] for batch in layers]
 
     def embed_sentences(self, sentences: Iterable[List[str]],

@@ -5,6 +5,13 @@ shapes (e.g. ``(64, 512) x (512, 16384)``, the LSTM recurrence) about twice as f
 default BLAS path of ``torch.nn.functional.linear``, with fp32 accumulation throughout. Where
 oneDNN is missing (CUDA, builds without it) the plain torch product is used.
 
+On the CPU every fp32 product gives each row the same bits whatever the number of rows: oneDNN
+computes a single row (a GEMV) with another summation order than two or more (a GEMM), so a
+single row is computed as two (:func:`_row_invariant`); with two or more rows each row's
+result was measured to be independent of the row count, its position and the thread count
+(tests/test_states.py). The ``warm`` and ``zero`` state modes rely on this for vectors that
+do not depend on the batch (tested on the CPU only; cuBLAS may pick kernels by row count).
+
 Two reduced-precision modes trade exactness for speed (see docs/speed.md for the measured
 deviations): ``"bf16"`` multiplies in bfloat16; ``"int8"`` is dynamic int8 quantization:
 symmetric int8 weights with one scale per output row, activations quantized per input row
@@ -15,7 +22,7 @@ What the machine can run is checked with tiny products of the same kind, once
 """
 import functools
 import os
-from typing import Optional, Tuple, Union
+from typing import Callable, Optional, Tuple, Union
 
 import torch
 from torch.nn import functional as F
@@ -135,6 +142,19 @@ def _symmetric_int8(x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
     return torch.round(x / scale).to(torch.int8), scale
 
 
+def _row_invariant(product: Callable[..., torch.Tensor], x: torch.Tensor,
+                   add: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """``product(x, add)`` for ``x`` ``(..., in)``, a single row computed as two identical rows
+    (see the module docstring)."""
+    if x.numel() != x.size(-1):
+        return product(x, add)
+
+    def twice(t: Optional[torch.Tensor]) -> Optional[torch.Tensor]:
+        return None if t is None else t.reshape(1, -1).expand(2, -1).contiguous()
+
+    return product(twice(x), twice(add))[:1].reshape(*x.shape[:-1], -1)
+
+
 def linear(x: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tensor] = None) -> torch.Tensor:
     """``F.linear``, through oneDNN when nothing needs a gradient and the CPU build has it.
 
@@ -144,7 +164,7 @@ def linear(x: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tensor] =
     needs_grad = torch.is_grad_enabled() and any(t.requires_grad for t in tensors)
     if needs_grad or x.device.type != "cpu" or x.dtype != torch.float32 or not onednn_linear_available():
         return F.linear(x, weight, bias)
-    return torch.ops.mkldnn._linear_pointwise(x, weight, bias, "none", [], "")
+    return _row_invariant(lambda rows, _: torch.ops.mkldnn._linear_pointwise(rows, weight, bias, "none", [], ""), x)
 
 
 class InferenceLinear:
@@ -174,6 +194,9 @@ class InferenceLinear:
             self.weight = weight
 
     def __call__(self, x: torch.Tensor, add: Optional[torch.Tensor] = None) -> torch.Tensor:
+        return _row_invariant(self._product, x, add)
+
+    def _product(self, x: torch.Tensor, add: Optional[torch.Tensor]) -> torch.Tensor:
         if self.precision == "int8":
             quantized, scale = _symmetric_int8(x)
             y = torch._int_mm(quantized, self.weight).float().mul_(scale).mul_(self.weight_scale)

@@ -8,7 +8,7 @@ per step there remain the recurrent GEMM (``(rows, proj) x (proj, 4 * cell)``), 
 update and the output projection. Without autograd these run through oneDNN
 (:mod:`torchelmo.gemm`) with the cell update in place; with autograd, through batched torch
 ops. :meth:`ElmoLstm.forward_streams` runs consecutive stateful batches row by row as
-streams (see :mod:`torchelmo.row_streams`).
+streams (see :meth:`torchelmo.bilm.ElmoBiLm.embed_batches`).
 
 Gate order inside the weights is PyTorch's (input, forget, cell, output); ``weights.py``
 converts from TensorFlow's (input, cell, forget, output) and folds in the forget bias.
@@ -307,56 +307,53 @@ class BiLstmLayer(nn.Module):
 class ElmoLstm(nn.Module):
     """Stacked :class:`BiLstmLayer` with residual connections above the first layer.
 
-    Stateful by default (as AllenNLP and bilm-tf): each batch row starts from the state the
-    same row ended with in the previous batch. ``reset_states()`` forgets it;
-    ``stateful=False`` starts every batch from zeros (deterministic). ``dropout`` (for
-    training, as bilm-tf) drops each layer's input in ``train()`` mode; 0 by default.
+    Holds no state between calls: each call starts from the ``initial`` state it is given
+    (zeros by default) and returns the final one; :class:`~torchelmo.bilm.ElmoBiLm` decides
+    what the next batch starts from (its state modes). ``dropout`` (for training, as bilm-tf)
+    drops each layer's input in ``train()`` mode; 0 by default.
     """
 
-    def __init__(self, options: LSTMOptions, input_dim: int, stateful: bool = True, dropout: float = 0.0) -> None:
+    def __init__(self, options: LSTMOptions, input_dim: int, dropout: float = 0.0) -> None:
         super().__init__()
         self.options = options
-        self.stateful = stateful
         self.dropout = dropout
         dims = [input_dim] + [options.projection_dim] * (options.n_layers - 1)
         self.layers = nn.ModuleList(
             BiLstmLayer(d, options.projection_dim, options.dim, options.cell_clip, options.proj_clip)
             for d in dims)
-        self.state: Optional[LstmState] = None
 
-    def reset_states(self) -> None:
-        """Forget the carried state: the next batch starts from zeros."""
-        self.state = None
-
-    def _initial_state(self, batch_size: int, like: torch.Tensor) -> LstmState:
+    def zero_state(self, rows: int, like: torch.Tensor) -> LstmState:
+        """All-zero state for ``rows`` rows, with the dtype and device of ``like``."""
         n = len(self.layers)
-        if self.stateful and self.state is not None:
-            state = self.state.for_batch(batch_size)
-            return LstmState(state.hidden.to(like), state.memory.to(like))
-        return LstmState(like.new_zeros(n, 2, batch_size, self.options.projection_dim),
-                         like.new_zeros(n, 2, batch_size, self.options.dim))
+        return LstmState(like.new_zeros(n, 2, rows, self.options.projection_dim),
+                         like.new_zeros(n, 2, rows, self.options.dim))
 
-    def forward(self, inputs: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """``inputs`` ``(batch, time, input)``, ``mask`` ``(batch, time)`` (a prefix per row).
+    def forward(self, inputs: torch.Tensor, mask: torch.Tensor,
+                initial: Optional[LstmState] = None) -> Tuple[torch.Tensor, LstmState]:
+        """``inputs`` ``(batch, time, input)``, ``mask`` ``(batch, time)`` (a prefix per row),
+        ``initial`` state of ``batch`` rows (zeros when None).
 
-        Returns ``(num_layers, batch, time, 2 * projection_dim)``: forward and backward
-        outputs concatenated, zeros at padding.
+        Returns ``(num_layers, batch, time, 2 * projection_dim)`` (forward and backward
+        outputs concatenated, zeros at padding) and the final state.
         """
-        return self.forward_streams(inputs, [[n] for n in mask.long().sum(dim=1).tolist()])
+        return self.forward_streams(inputs, [[n] for n in mask.long().sum(dim=1).tolist()], initial=initial)
 
     def forward_streams(self, inputs: torch.Tensor, segments: Sequence[Sequence[int]],
-                        index: Optional[torch.Tensor] = None) -> torch.Tensor:
+                        index: Optional[torch.Tensor] = None, initial: Optional[LstmState] = None
+                        ) -> Tuple[torch.Tensor, LstmState]:
         """Several consecutive batches at once, each batch row run as one stream.
 
         Row ``r`` of ``inputs`` ``(rows, time, input)`` holds, back to back from slot 0, the
         sentences that row ``r`` of consecutive batches holds, of lengths ``segments[r]``
         (a batch smaller than ``rows`` has no sentence in its missing rows). The result equals
-        calling :meth:`forward` batch after batch, because a row's state only ever passes to
-        the same row of the next batch; but no row waits for its batch's longest sentence.
+        calling :meth:`forward` batch after batch, passing each row's final state to the same
+        row of the next batch; but no row waits for its batch's longest sentence.
         The backward direction reads each sentence from its end. With ``index``
         ``(rows, time)``, ``inputs`` ``(n, input)`` are distinct vectors and slot ``(r, t)``
         holds ``inputs[index[r, t]]``: the first layer then projects each of them once.
-        Returns ``(num_layers, rows, time, 2 * projection_dim)``, zeros past each row's end.
+        ``initial``: the state of ``rows`` rows the streams start from (zeros when None).
+        Returns ``(num_layers, rows, time, 2 * projection_dim)``, zeros past each row's end,
+        and the state each row ends with.
         """
         rows = len(segments)
         time = inputs.size(1) if index is None else index.size(1)
@@ -376,9 +373,9 @@ class ElmoLstm(nn.Module):
         else:
             sorted_index = index.index_select(0, order)
             x = TokenTable(inputs, torch.stack([sorted_index, sorted_index.gather(1, reversal)]))
-        state = self._initial_state(rows, inputs)
-        hidden = state.hidden.index_select(2, order)
-        memory = state.memory.index_select(2, order)
+        state = initial if initial is not None else self.zero_state(rows, inputs)
+        hidden = state.hidden.to(inputs).index_select(2, order)
+        memory = state.memory.to(inputs).index_select(2, order)
 
         layer_outputs, final_hidden, final_memory = [], [], []
         for i, layer in enumerate(self.layers):
@@ -392,12 +389,8 @@ class ElmoLstm(nn.Module):
             final_memory.append(c)
             x = out
 
-        if self.stateful:
-            new_state = LstmState(torch.stack(final_hidden).index_select(2, restore),
-                                  torch.stack(final_memory).index_select(2, restore))
-            self.state = self.state.merged_with(new_state) if self.state is not None else \
-                LstmState(new_state.hidden.detach(), new_state.memory.detach())
-
+        final = LstmState(torch.stack(final_hidden).index_select(2, restore),
+                          torch.stack(final_memory).index_select(2, restore))
         stacked = torch.stack(layer_outputs)  # (layers, 2, rows, time, proj)
         backward_out = torch.stack([reverse_segments(o, reversal) for o in stacked[:, 1]])
-        return torch.cat([stacked[:, 0], backward_out], dim=-1).index_select(1, restore)
+        return torch.cat([stacked[:, 0], backward_out], dim=-1).index_select(1, restore), final

@@ -1,12 +1,13 @@
-"""Consecutive batches of sentences embedded as per-row streams ("continuous batching").
+"""Where the sentences of consecutive batches sit when embedded as per-row streams
+("continuous batching"); :meth:`torchelmo.bilm.ElmoBiLm.embed_batches` runs them.
 
 Stateful ELMo (AllenNLP's behaviour) starts row ``r`` of each batch from the state row ``r``
 ended with in the previous batch, so row ``r`` of consecutive batches forms one chain of
 sentences, independent of every other row. Running each chain as one stream, where a row
 moves on to its next sentence as soon as its current one ends, gives exactly the vectors of
 batch-after-batch embedding while no row idles until its batch's longest sentence is done.
-Stateless embedding has no chains: every sentence gets its own row, and rows sorted by
-length shrink slowly.
+Without carried state (the ``zero`` and ``warm`` modes) there are no chains: every sentence
+gets its own row, and rows sorted by length shrink slowly.
 
 The token layer is context-free, so each distinct token string is embedded once.
 """
@@ -15,7 +16,6 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 
-from .bilm import ElmoBiLm
 from .characters import BOS_TOKEN, EOS_TOKEN
 
 Sentence = Sequence[str]
@@ -35,8 +35,8 @@ class StreamLayout:
     places: List[List[Optional[Tuple[int, int]]]]
 
     @classmethod
-    def for_batches(cls, batches: Sequence[Sequence[Sentence]], stateful: bool) -> "StreamLayout":
-        """Stateful: sentence ``k`` of every batch goes to row ``k``; else one row each."""
+    def for_batches(cls, batches: Sequence[Sequence[Sentence]], carry: bool) -> "StreamLayout":
+        """Carried state: sentence ``k`` of every batch goes to row ``k``; else one row each."""
         segments: List[List[int]] = []
         places: List[List[Optional[Tuple[int, int]]]] = []
         for batch in batches:
@@ -45,7 +45,7 @@ class StreamLayout:
                 continue
             batch_places = []
             for k, sentence in enumerate(batch):
-                row = k if stateful else len(segments)
+                row = k if carry else len(segments)
                 if row == len(segments):
                     segments.append([])
                 batch_places.append((row, sum(segments[row])))
@@ -58,8 +58,8 @@ class StreamLayout:
         return max((sum(s) for s in self.segments), default=0)
 
 
-def _stream_tokens(batches: Sequence[Sequence[Sentence]], layout: StreamLayout
-                   ) -> Tuple[List[str], torch.Tensor]:
+def stream_tokens(batches: Sequence[Sequence[Sentence]], layout: StreamLayout
+                  ) -> Tuple[List[str], torch.Tensor]:
     """The distinct token strings and, per stream slot, the index of its token
     ``(rows, time)`` (``len(words)`` at slots past a row's end)."""
     vocabulary: Dict[str, int] = {}
@@ -73,29 +73,3 @@ def _stream_tokens(batches: Sequence[Sequence[Sentence]], layout: StreamLayout
     for (row, start), ids in slots:
         index[row, start:start + len(ids)] = torch.tensor(ids)
     return list(vocabulary), index
-
-
-def embed_batches(bilm: ElmoBiLm, batches: Sequence[Sequence[Sentence]]) -> List[List[torch.Tensor]]:
-    """Each batch's sentences -> ``(num_layers, tokens, output_dim)`` float tensors (on the CPU).
-
-    Equal to running the batches one after another through ``bilm`` (carrying LSTM state
-    between them when it is stateful); an empty sentence gives ``(num_layers, 0, dim)``.
-    """
-    layout = StreamLayout.for_batches(batches, bilm.lstm.stateful)
-    empty = torch.zeros(bilm.num_layers, 0, bilm.output_dim)
-    if not layout.segments:
-        return [[empty.clone() for _ in batch] for batch in batches]
-    words, index = _stream_tokens(batches, layout)
-    vectors = bilm.char_encoder.embed_words(words)
-    vectors = torch.cat([vectors, vectors.new_zeros(1, vectors.size(1))])  # zeros past the ends
-    lstm_layers = bilm.lstm.forward_streams(vectors, layout.segments, index.to(vectors.device))
-    lstm_layers, vectors = lstm_layers.cpu(), vectors.cpu()  # (layers, rows, time, 2 * proj), (words, proj)
-
-    def sentence_layers(row: int, start: int, length: int) -> torch.Tensor:
-        tokens = slice(start + 1, start + 1 + length)  # without <S> and </S>
-        token_layer = vectors[index[row, tokens]]
-        return torch.cat([torch.cat([token_layer, token_layer], dim=-1).unsqueeze(0), lstm_layers[:, row, tokens]])
-
-    return [[sentence_layers(*place, len(sentence)) if place is not None and sentence else empty.clone()
-             for sentence, place in zip(batch, batch_places)]
-            for batch, batch_places in zip(batches, layout.places)]

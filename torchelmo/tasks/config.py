@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Literal, Optional, Sequence, Union
 
 from ..errors import ConfigurationError
+from ..states import resolve_state_mode
 from .schema import NON_NEGATIVE, POSITIVE, PROBABILITY, check, from_dict, to_dict
 
 
@@ -217,10 +218,14 @@ class ElmoConfig:
 
     ``num_output_representations``: 1 puts ELMo at the encoder's input; 2 also concatenates
     a second mix to the encoder's output (the paper's "input and output" setting).
-    ``stateful``: carry LSTM state across batches (AllenNLP); off by default so that a
-    sentence's prediction does not depend on the batches before it.
-    ``cache``: a frozen, deterministic biLM's three layers are computed once per distinct
-    sentence and kept in memory (``float32`` or ``float16``); ``none`` recomputes them.
+    ``state``: where each sentence's LSTM state starts (see :mod:`torchelmo.states`):
+    ``zero`` (default here, so that a sentence's prediction does not depend on the batches
+    before it), ``warm`` (a fixed state the biLM reaches on real English; also
+    batch-independent) or ``carry`` (AllenNLP's carried state). ``stateful``, the former
+    switch, is still accepted: ``true`` is ``carry``, ``false`` is ``zero``.
+    ``cache``: a frozen, deterministic (``zero`` or ``warm``) biLM's three layers are computed
+    once per distinct sentence and kept in memory (``float32`` or ``float16``); ``none``
+    recomputes them.
     """
 
     options_file: Optional[str] = None
@@ -229,18 +234,23 @@ class ElmoConfig:
     do_layer_norm: bool = False
     requires_grad: bool = False
     num_output_representations: Literal[1, 2] = 1
-    stateful: bool = False
+    state: Optional[Literal["carry", "zero", "warm"]] = None
+    stateful: Optional[bool] = None
     cache: Literal["none", "float32", "float16"] = "float32"
 
     def __post_init__(self) -> None:
         if (self.options_file is None) != (self.weight_file is None):
             raise ValueError("weight_file: give both options_file and weight_file, or neither "
                              "(the bundled default model)")
+        if self.state is None:
+            self.state = "zero" if self.stateful is None else resolve_state_mode(None, self.stateful)
+        elif self.stateful is not None and resolve_state_mode(None, self.stateful) != self.state:
+            raise ValueError(f"state: {self.state!r} contradicts stateful: {self.stateful}; give only state")
 
     @property
     def deterministic(self) -> bool:
         """Whether a sentence's biLM layers depend on nothing but the sentence."""
-        return not self.stateful
+        return self.state != "carry"
 
     @property
     def cached(self) -> bool:

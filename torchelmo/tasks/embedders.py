@@ -61,10 +61,10 @@ class TokenEmbedder(nn.Module):
             self.elmo = Elmo(elmo.options_file, elmo.weight_file,
                              num_output_representations=elmo.num_output_representations,
                              requires_grad=elmo.requires_grad, do_layer_norm=elmo.do_layer_norm,
-                             dropout=elmo.dropout, stateful=elmo.stateful)
+                             dropout=elmo.dropout, state=elmo.state)
             if elmo.cached:
                 self.elmo_cache = ElmoLayerCache(self.elmo.bilm, elmo.cache)
-                logger.info("ELMo layers cached per distinct sentence (%s)", elmo.cache)
+                logger.info("ELMo layers cached per distinct sentence (%s, state %s)", elmo.cache, elmo.state)
             self.input_dim += self.elmo.get_output_dim()
             if elmo.num_output_representations == 2:
                 self.output_dim = self.elmo.get_output_dim()
