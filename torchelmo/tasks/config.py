@@ -380,7 +380,6 @@ class PairClassifierConfig:
     dropout: float = check(PROBABILITY, default=0.5)
 
 
-
 @dataclass
 class SpanQaConfig:
     """Extractive question answering, BiDAF-style (Seo et al. 2017).
