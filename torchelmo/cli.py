@@ -10,6 +10,7 @@ import logging
 import sys
 from typing import List, Optional
 
+from .embed_job import COMPRESSIONS, DEFAULT_GZIP_LEVEL, DTYPES, POOLS
 from .errors import ElmoError, Interrupted, Terminated
 from .files import signals_raise
 from .gemm import PRECISIONS
@@ -57,6 +58,15 @@ def _add_embed_parser(subparsers) -> None:
                    help="where each sentence's LSTM state starts: carry (default, like allennlp: the state "
                         "its batch row ended the previous batch with), zero, or warm (one fixed state: "
                         "vectors independent of the batch; docs/state.md)")
+    p.add_argument("--dtype", choices=DTYPES, default="float32",
+                   help="the output's values: float32 (default) or float16 (half the size)")
+    p.add_argument("--compression", choices=COMPRESSIONS, default="none",
+                   help="compress each dataset: none (default), gzip (smaller, slower) or lzf (fast)")
+    p.add_argument("--compression-level", type=int, choices=range(10), metavar="0-9",
+                   help=f"gzip level (default {DEFAULT_GZIP_LEVEL}); needs --compression gzip")
+    p.add_argument("--pool", choices=POOLS, default="none",
+                   help="none (default): one vector per token; mean: one per sentence, (3, dim) with --all, "
+                        "(dim,) otherwise")
     p.set_defaults(func=_run_embed)
 
 
@@ -93,9 +103,13 @@ def _run_embed(args: argparse.Namespace) -> None:
     cuda_device = args.cuda_device if ctx.world_size == 1 or ctx.device.type == "cpu" else ctx.device.index
     policy = InputPolicy(errors=args.errors, blank_lines=args.blank_lines,
                          max_sentence_length=args.max_sentence_length)
+    if args.compression_level is not None and args.compression != "gzip":
+        raise ElmoError("--compression-level needs --compression gzip")
     settings = EmbedSettings(output_format="all" if args.all else "top" if args.top else "average",
                              batch_size=args.batch_size, forget_sentences=args.forget_sentences,
-                             use_sentence_keys=args.use_sentence_keys, checkpoint_every=args.checkpoint_every)
+                             use_sentence_keys=args.use_sentence_keys, checkpoint_every=args.checkpoint_every,
+                             dtype=args.dtype, compression=args.compression,
+                             compression_level=args.compression_level, pool=args.pool)
     completed = False
     source = None
     try:

@@ -2,7 +2,8 @@
 
 The output has the layout of ``allennlp elmo``: one float32 dataset per sentence keyed by
 its 0-based line index (or by the sentence text), ``(3, tokens, dim)`` for ``"all"`` and
-``(tokens, dim)`` for ``"top"``/``"average"``, plus ``sentence_to_index``, a one-element
+``(tokens, dim)`` for ``"top"``/``"average"`` (``(3, dim)`` and ``(dim,)`` with ``pool="mean"``;
+float16 and gzip/lzf compression on request, readable by plain h5py), plus ``sentence_to_index``, a one-element
 string dataset holding the JSON object ``{sentence: key}``. Root attributes
 ``torchelmo_*`` record the model (name, files, weight checksum), the state mode and the format.
 
@@ -58,6 +59,10 @@ from .sentences import SentenceFile
 logger = logging.getLogger(__name__)
 SEGMENT_PATTERN = re.compile(r"segment-r(\d+)-b(\d+)-(\d+)\.h5$")
 OUTPUT_FORMATS = ("all", "top", "average")
+DTYPES = ("float32", "float16")
+COMPRESSIONS = ("none", "gzip", "lzf")
+POOLS = ("none", "mean")
+DEFAULT_GZIP_LEVEL = 4  # h5py's default
 JOB_FILE = "job.json"
 DATASET_OVERHEAD = 4096  # bytes an HDF5 dataset needs beyond its values (headers, index), generously
 
@@ -71,6 +76,14 @@ def select_layers(embedding: np.ndarray, output_format: str) -> np.ndarray:
     return np.average(embedding, axis=0)
 
 
+def pool_tokens(vectors: np.ndarray, pool: str) -> np.ndarray:
+    """``(..., tokens, dim)`` -> itself (``"none"``) or its ``"mean"`` over tokens, ``(..., dim)``;
+    the mean of 0 tokens is a zero vector."""
+    if pool == "none":
+        return vectors
+    return vectors.sum(axis=-2) / max(vectors.shape[-2], 1)
+
+
 @dataclass
 class EmbedSettings:
     """How a file is embedded; a resumed run must use the same settings."""
@@ -80,12 +93,32 @@ class EmbedSettings:
     forget_sentences: bool = False
     use_sentence_keys: bool = False
     checkpoint_every: int = 20  # batches per segment
+    dtype: str = "float32"  # of the output's datasets (segments stay float32)
+    compression: str = "none"
+    compression_level: Optional[int] = None  # gzip only, 0-9; None: DEFAULT_GZIP_LEVEL
+    pool: str = "none"
 
     def __post_init__(self) -> None:
-        if self.output_format not in OUTPUT_FORMATS:
-            raise ValueError(f"output_format must be one of {OUTPUT_FORMATS}, got {self.output_format!r}")
+        for name, choices in (("output_format", OUTPUT_FORMATS), ("dtype", DTYPES), ("compression", COMPRESSIONS),
+                              ("pool", POOLS)):
+            if getattr(self, name) not in choices:
+                raise ValueError(f"{name} must be one of {choices}, got {getattr(self, name)!r}")
         if self.batch_size < 1 or self.checkpoint_every < 1:
             raise ValueError("batch_size and checkpoint_every must be positive")
+        if self.compression_level is not None and (self.compression != "gzip"
+                                                   or self.compression_level not in range(10)):
+            raise ValueError(f"compression_level must be 0-9 and needs compression 'gzip', got "
+                             f"{self.compression_level!r} with {self.compression!r}")
+
+    def dataset_options(self) -> Dict[str, Any]:
+        """``h5py`` ``create_dataset`` keywords for the output's sentence datasets."""
+        options: Dict[str, Any] = {"dtype": self.dtype}
+        if self.compression == "gzip":
+            options.update(compression="gzip", compression_opts=(
+                DEFAULT_GZIP_LEVEL if self.compression_level is None else self.compression_level))
+        elif self.compression == "lzf":
+            options["compression"] = "lzf"
+        return options
 
 
 def partial_dir(output_path: str) -> str:
@@ -264,7 +297,7 @@ def embed_shard(embedder, source: SentenceFile, directory: str, settings: EmbedS
         embedded = embedder.embed_batches([[text.split() for _, text in mine] for mine in batches])
         for mine, vectors in zip(batches, embedded):
             for (index, _), vector in zip(mine, vectors):
-                outputs[str(index)] = select_layers(vector, settings.output_format)
+                outputs[str(index)] = pool_tokens(select_layers(vector, settings.output_format), settings.pool)
         bar.update(sum(size for _, size in group))
         group.clear()
 
@@ -291,7 +324,7 @@ def embed_shard(embedder, source: SentenceFile, directory: str, settings: EmbedS
 
 
 def merge_segments(source: SentenceFile, directory: str, output_path: str, settings: EmbedSettings,
-                   world_size: int, attributes: Dict[str, str]) -> None:
+                   world_size: int, attributes: Dict[str, Any]) -> None:
     """Write ``output_path`` in ``allennlp elmo``'s layout from every rank's segments.
 
     Raises :class:`ResumeError` (and deletes what is unusable, so a resume recomputes it)
@@ -313,13 +346,19 @@ def merge_segments(source: SentenceFile, directory: str, output_path: str, setti
         elif not settings.forget_sentences:
             sentence_to_index[text] = str(index)
     index_json = json.dumps(sentence_to_index)
-    needed = sum(os.path.getsize(path) for _, _, path in segments) + len(index_json.encode("utf-8"))
+    values = 0
+    for _, _, path in segments:
+        with h5py.File(path, "r") as segment:
+            values += sum(dataset.size for dataset in segment["data"].values())
+    # Uncompressed size in the output dtype: compression only ever needs less.
+    needed = values * np.dtype(settings.dtype).itemsize + len(index_json.encode("utf-8"))
+    options = settings.dataset_options()
     with atomic_path(output_path, needed + DATASET_OVERHEAD * (total + 4)) as tmp, h5py.File(tmp, "w") as fout:
         for _, _, path in segments:
             with h5py.File(path, "r") as segment:
                 for key, dataset in segment["data"].items():
                     fout.create_dataset(texts[key] if settings.use_sentence_keys else key, data=dataset[...],
-                                        dtype="float32")
+                                        **options)
         if not settings.forget_sentences and not settings.use_sentence_keys:
             index_dataset = fout.create_dataset("sentence_to_index", (1,), dtype=h5py.string_dtype())
             index_dataset[0] = index_json
@@ -416,6 +455,11 @@ def run_embedding_job(embedder, source: SentenceFile, output_path: "os.PathLike 
                 attributes = {"torchelmo_" + k: v for k, v in record["model"].items() if k != "options_sha256"}
                 attributes["torchelmo_output_format"] = settings.output_format
                 attributes["torchelmo_state"] = embedder.state_mode
+                attributes["torchelmo_dtype"] = settings.dtype
+                attributes["torchelmo_compression"] = settings.compression
+                if settings.compression == "gzip":
+                    attributes["torchelmo_compression_level"] = settings.dataset_options()["compression_opts"]
+                attributes["torchelmo_pool"] = settings.pool
                 merge_segments(source, directory, output, settings, world_size, attributes)
                 shutil.rmtree(directory)
         except (KeyboardInterrupt, OSError, OutputError) as error:

@@ -134,7 +134,9 @@ class ElmoEmbedder(BiLmControls):
                    output_format: str = "all", batch_size: int = DEFAULT_BATCH_SIZE,
                    forget_sentences: bool = False, use_sentence_keys: bool = False,
                    progress: bool = True, resume: bool = False, overwrite: bool = False,
-                   input_policy: Optional[InputPolicy] = None, checkpoint_every: int = 20) -> None:
+                   input_policy: Optional[InputPolicy] = None, checkpoint_every: int = 20,
+                   dtype: str = "float32", compression: str = "none", compression_level: Optional[int] = None,
+                   pool: str = "none") -> None:
         """Embed a file of whitespace-tokenized sentences (one per line) into HDF5.
 
         The output has one float32 dataset per sentence, keyed by its 0-based line index
@@ -147,10 +149,16 @@ class ElmoEmbedder(BiLmControls):
         finished work (every ``checkpoint_every`` batches) and raises
         :class:`~torchelmo.errors.Interrupted`; finish it with ``resume=True``. The same job
         runs ``torchelmo embed`` (see :mod:`torchelmo.embed_job`).
+
+        Compact outputs: ``dtype="float16"`` halves the values; ``compression`` ``"gzip"``
+        (``compression_level`` 0-9, default 4) or ``"lzf"`` compresses each dataset (plain h5py
+        reads both); ``pool="mean"`` writes each sentence's mean over tokens, ``(3, dim)`` for
+        ``"all"``, ``(dim,)`` otherwise (zeros for an empty sentence).
         """
         settings = EmbedSettings(output_format=output_format, batch_size=batch_size,
                                  forget_sentences=forget_sentences, use_sentence_keys=use_sentence_keys,
-                                 checkpoint_every=checkpoint_every)
+                                 checkpoint_every=checkpoint_every, dtype=dtype, compression=compression,
+                                 compression_level=compression_level, pool=pool)
         source = open_sentence_file(input_file, input_policy)
         try:
             run_embedding_job(self, source, output_file_path, settings, resume=resume, overwrite=overwrite,
