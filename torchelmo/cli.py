@@ -95,14 +95,13 @@ def _run_embed(args: argparse.Namespace) -> None:
     from .distributed import DistributedContext
     from .embed_job import EmbedSettings, run_embedding_job
     from .embedder import ElmoEmbedder
-    from .sentences import InputPolicy, open_sentence_file
+    from .sentences import open_sentence_file
 
-    if args.batch_size < 1 or args.checkpoint_every < 1 or args.max_sentence_length < 0:
-        raise ElmoError("--batch-size and --checkpoint-every must be positive, --max-sentence-length >= 0")
+    if args.batch_size < 1 or args.checkpoint_every < 1:
+        raise ElmoError("--batch-size and --checkpoint-every must be positive")
+    policy = _input_policy(args)
     ctx = DistributedContext.from_environment("cuda" if args.cuda_device >= 0 else "cpu")
     cuda_device = args.cuda_device if ctx.world_size == 1 or ctx.device.type == "cpu" else ctx.device.index
-    policy = InputPolicy(errors=args.errors, blank_lines=args.blank_lines,
-                         max_sentence_length=args.max_sentence_length)
     if args.compression_level is not None and args.compression != "gzip":
         raise ElmoError("--compression-level needs --compression gzip")
     settings = EmbedSettings(output_format="all" if args.all else "top" if args.top else "average",
