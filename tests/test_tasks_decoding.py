@@ -65,6 +65,21 @@ def test_mst_matches_enumeration_on_random_scores(seed):
     assert heads[1:] == expected[1:]
 
 
+def test_mst_decodes_a_sentence_needing_more_contractions_than_the_recursion_limit():
+    # Word i prefers head i + 1, the last word prefers the one before it: the greedy heads hold
+    # one 2-cycle, and every contraction makes a new one with the word before, so a sentence of
+    # n words needs n - 1 nested contractions. Only word 1 may attach to the root and heads are
+    # neighbours, so the chain i <- i - 1 is the only tree.
+    n = 1100
+    scores = np.full((n + 1, n + 1), -np.inf)
+    words = np.arange(1, n)
+    scores[words, words + 1] = 10.0
+    scores[np.arange(2, n + 1), np.arange(1, n)] = 5.0
+    scores[n, n - 1] = 10.0
+    scores[1, 0] = 1.0
+    assert list(mst_heads(scores)) == [-1, *range(n)]
+
+
 def crf_with_random_weights(num_labels, allowed=None, seed=0):
     torch.manual_seed(seed)
     crf = ConditionalRandomField(num_labels, allowed)

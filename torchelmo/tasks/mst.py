@@ -57,15 +57,32 @@ def _find_cycle(heads: np.ndarray) -> Optional[List[int]]:
 
 
 def _chu_liu_edmonds(scores: np.ndarray) -> np.ndarray:
-    heads = scores.argmax(axis=1)
-    heads[0] = -1
-    cycle = _find_cycle(heads)
-    if cycle is None:
-        return heads
+    """Contract cycles until the greedy heads form a tree, then expand the contractions.
+
+    Iterative (a sentence of n words can need n contractions, beyond Python's recursion limit).
+    """
+    contractions = []
+    while True:
+        heads = scores.argmax(axis=1)
+        heads[0] = -1
+        cycle = _find_cycle(heads)
+        if cycle is None:
+            break
+        contraction = _contract(scores, heads, cycle)
+        contractions.append(contraction)
+        scores = contraction[-1]
+    for contracted_heads, cycle, rest, best_entry, best_exit, _ in reversed(contractions):
+        heads = _expand(heads, contracted_heads, cycle, rest, best_entry, best_exit)
+    return heads
+
+
+def _contract(scores: np.ndarray, heads: np.ndarray, cycle_nodes: List[int]):
+    """Merge ``cycle_nodes`` into one node; returns the pieces :func:`_expand` needs and the
+    reduced ``(rest + 1, rest + 1)`` scores (the merged node last)."""
     in_cycle = np.zeros(len(heads), dtype=bool)
-    in_cycle[cycle] = True
+    in_cycle[cycle_nodes] = True
     rest = np.flatnonzero(~in_cycle)  # includes the root, at position 0
-    cycle = np.array(cycle)
+    cycle = np.array(cycle_nodes)
     contracted = len(rest)
     # Entering the cycle at v from h costs v's current cycle arc.
     entering = scores[cycle][:, rest] - scores[cycle, heads[cycle]][:, None]  # (cycle, rest)
@@ -76,11 +93,18 @@ def _chu_liu_edmonds(scores: np.ndarray) -> np.ndarray:
     reduced[:contracted, :contracted] = scores[np.ix_(rest, rest)]
     reduced[contracted, :contracted] = entering[best_entry, np.arange(contracted)]
     reduced[:contracted, contracted] = leaving[np.arange(contracted), best_exit]
-    reduced_heads = _chu_liu_edmonds(reduced)
-    result = heads.copy()
+    return heads, cycle, rest, best_entry, best_exit, reduced
+
+
+def _expand(heads: np.ndarray, contracted_heads: np.ndarray, cycle: np.ndarray, rest: np.ndarray,
+            best_entry: np.ndarray, best_exit: np.ndarray) -> np.ndarray:
+    """Heads of the graph before a contraction, given ``heads`` of the reduced graph
+    (its last node the merged cycle) and ``contracted_heads``, the greedy heads before it."""
+    contracted = len(rest)
+    result = contracted_heads.copy()
     for position, node in enumerate(rest[1:], 1):
-        head = reduced_heads[position]
+        head = heads[position]
         result[node] = cycle[best_exit[position]] if head == contracted else rest[head]
-    outside_head = reduced_heads[contracted]
+    outside_head = heads[contracted]
     result[cycle[best_entry[outside_head]]] = rest[outside_head]
     return result
