@@ -1,18 +1,22 @@
 """Raw-text input (``torchelmo embed --tokenize``, ``embed_file(tokenize=True)``): lines are
 tokenized by spaCy's English rules, ``sentence_to_index`` keeps the lines, datasets keep their tokens."""
 import json
+import re
 import subprocess
 import sys
 
 import h5py
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from test_embed_job import ENV, interrupted_run, listing
 from torchelmo import ElmoEmbedder, InputError
-from torchelmo.embed_job import EmbedSettings, run_embedding_job
+from torchelmo.embed_job import EmbedSettings, embed_shard, merge_segments, run_embedding_job
 from torchelmo.errors import ResumeError
 from torchelmo.sentences import InputPolicy, open_sentence_file
+from torchelmo.tokenizer import tokenize
 
 # Raw lines and spaCy's tokens for them (its English tokenizer exceptions and punctuation rules).
 RAW = {
@@ -101,6 +105,10 @@ def test_sentence_keys_are_the_original_lines(options_file, weight_file, tmp_pat
     with pytest.raises(InputError, match="line 1 contains '/'"):
         ElmoEmbedder(options_file, weight_file).embed_file(str(tmp_path / "slash.txt"), tmp_path / "s.hdf5",
                                                            use_sentence_keys=True, tokenize=True, progress=False)
+    write(tmp_path / "nul.txt", ["a", "a\x00b"])  # HDF5 would name both datasets "a"
+    with pytest.raises(InputError, match="line 2 contains a NUL character"):
+        ElmoEmbedder(options_file, weight_file).embed_file(str(tmp_path / "nul.txt"), tmp_path / "n.hdf5",
+                                                           use_sentence_keys=True, progress=False)
 
 
 def test_blank_lines_and_the_length_limit_count_the_tokenizer_s_tokens(options_file, weight_file, tmp_path):
@@ -110,6 +118,10 @@ def test_blank_lines_and_the_length_limit_count_the_tokenizer_s_tokens(options_f
     with pytest.raises(InputError, match="line 1 has 4 tokens, more than the limit of 3"):
         open_sentence_file(source, InputPolicy(blank_lines="skip", max_sentence_length=3), tokenize=True)
     open_sentence_file(source, InputPolicy(blank_lines="skip", max_sentence_length=3)).close()  # 2 words
+    nul = write(tmp_path / "nul.txt", ["Fine.", "a\x00b"])
+    with pytest.raises(InputError, match=r"1 line\(s\) hold a NUL character .* at line\(s\) 2; remove it"):
+        open_sentence_file(nul, tokenize=True)
+    open_sentence_file(nul).close()  # without --tokenize no attribute holds the line's text
     ElmoEmbedder(options_file, weight_file).embed_file(source, tmp_path / "out.hdf5", tokenize=True, progress=False,
                                                        input_policy=InputPolicy(blank_lines="empty"))
     with h5py.File(tmp_path / "out.hdf5", "r") as f:
@@ -166,3 +178,49 @@ def test_resume_finishes_with_the_same_tokens_and_refuses_another_tokenizer(opti
     assert all(np.array_equal(got[k], want[k]) for k in want) and got.keys() == want.keys()
     source.close()
     resumed.close()
+
+
+def test_sharded_ranks_see_the_same_tokens(options_file, weight_file, tmp_path):
+    path = write(tmp_path / "in.txt", list(RAW) * 2)
+    settings = EmbedSettings(batch_size=3, checkpoint_every=1)
+    single = str(tmp_path / "single.hdf5")
+    whole = open_sentence_file(path, tokenize=True)
+    run_embedding_job(ElmoEmbedder(options_file, weight_file), whole, single, settings, progress=False)
+    whole.close()
+    directory = str(tmp_path / "sharded.hdf5.partial")
+    (tmp_path / "sharded.hdf5.partial").mkdir()
+    sources = [open_sentence_file(path, tokenize=True) for _ in range(2)]  # each rank checks the input itself
+    for rank, source in enumerate(sources):
+        embed_shard(ElmoEmbedder(options_file, weight_file), source, directory, settings, rank, 2, progress=False)
+    merge_segments(sources[0], directory, str(tmp_path / "sharded.hdf5"), settings, 2, {})
+    for source in sources:
+        source.close()
+    assert tokens_of(tmp_path / "sharded.hdf5") == tokens_of(single)
+    got, want = vectors_of(tmp_path / "sharded.hdf5"), vectors_of(single)
+    assert got.keys() == want.keys() and all(np.allclose(got[k], want[k], atol=1e-5) for k in want)
+
+
+@pytest.fixture(scope="module")
+def zero_state_embedder(options_file, weight_file):
+    return ElmoEmbedder(options_file, weight_file, state="zero")
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.text(alphabet=st.characters(blacklist_characters="\n\x00"), max_size=40), min_size=1,
+                max_size=5))
+def test_any_raw_text_file_keeps_each_line_s_tokens_and_offsets(zero_state_embedder, tmp_path_factory, lines):
+    directory = tmp_path_factory.mktemp("raw")
+    data = "\n".join(lines).encode("utf-8", "surrogatepass")  # lone surrogates become invalid UTF-8
+    (directory / "in.txt").write_bytes(data)
+    raw_lines = re.split(rb"\r\n|\r|\n", data.removeprefix(b"\xef\xbb\xbf"))  # the documented line ends
+    if raw_lines[-1] == b"":
+        raw_lines.pop()
+    stripped = [raw.decode("utf-8", "replace").strip() for raw in raw_lines]
+    zero_state_embedder.embed_file(str(directory / "in.txt"), directory / "out.hdf5", "top", progress=False,
+                                   tokenize=True, input_policy=InputPolicy(errors="replace", blank_lines="empty"))
+    found = tokens_of(directory / "out.hdf5")
+    assert len(found) == len(stripped)
+    for index, line in enumerate(stripped):
+        tokens, offsets = found[str(index)]
+        assert tokens == tokenize(line) and [line[a:b] for a, b in offsets] == tokens
+    assert set(index_of(directory / "out.hdf5")) == set(stripped)

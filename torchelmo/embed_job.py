@@ -166,7 +166,8 @@ def _check_keys(source: SentenceFile) -> None:
     seen: Dict[str, int] = {}
     for index, text in _kept_lines(source):
         problem = ("is empty" if not text else "contains '/', which HDF5 reads as a group path" if "/" in text
-                   else "is '.', which HDF5 reads as the file itself" if text == "." else None)
+                   else "is '.', which HDF5 reads as the file itself" if text == "."
+                   else "contains a NUL character, where an HDF5 name ends" if "\x00" in text else None)
         if problem is None and text in seen:
             problem = f"repeats line {seen[text] + 1}"
         if problem:

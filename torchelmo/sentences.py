@@ -187,7 +187,7 @@ def open_sentence_file(source: Source, policy: Optional[InputPolicy] = None, tok
 
 def _scan(path: str, name: str, policy: InputPolicy, temporary: bool, tokens_path: Optional[str]) -> SentenceFile:
     """The checking pass; with ``tokens_path`` each line is tokenized and its tokens written there."""
-    blank, invalid, long_lines, count = [], [], [], 0
+    blank, invalid, long_lines, nul_lines, count = [], [], [], [], 0
     decode_errors = "replace" if policy.errors == "replace" else "strict"
     digest = hashlib.sha256()
     with open(path, "rb") as f, open(tokens_path or os.devnull, "w", encoding="utf-8") as tokens_out:
@@ -207,6 +207,8 @@ def _scan(path: str, name: str, policy: InputPolicy, temporary: bool, tokens_pat
             if tokens_path is None:
                 tokens = text.split()
             else:
+                if "\x00" in text:  # an HDF5 string (the tokens attribute) ends at a NUL
+                    nul_lines.append(count - 1)
                 tokens = tokenize_with_offsets(text.strip())
                 tokens_out.write(json.dumps([[t.text for t in tokens], [t.start for t in tokens]],
                                             ensure_ascii=False) + "\n")
@@ -214,6 +216,9 @@ def _scan(path: str, name: str, policy: InputPolicy, temporary: bool, tokens_pat
                 blank.append(count - 1)
             elif policy.max_sentence_length and len(tokens) > policy.max_sentence_length:
                 long_lines.append((count, len(tokens)))
+    if nul_lines:
+        raise InputError(f"{name}: {len(nul_lines)} line(s) hold a NUL character (U+0000), which the tokens "
+                         f"attribute cannot store, at line(s) {_shown(nul_lines)}; remove it")
     if long_lines:
         line, n = long_lines[0]
         raise InputError(f"{name}: line {line} has {n} tokens, more than the limit of "
