@@ -26,7 +26,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 import numpy as np
 import torch
@@ -49,16 +49,19 @@ DEFAULT_TEXT = Path(__file__).resolve().parents[1] / "../shared/data/ud-english-
 GEMM_OPS = ("mm", "addmm", "bmm", "baddbmm", "linear", "_linear_pointwise", "convolution", "linear_dynamic")
 
 
-def read_sentences(path: Path, count: int, min_tokens: int, max_tokens: int) -> List[List[str]]:
-    """The first ``count`` sentences of a CoNLL-U file with ``min_tokens..max_tokens`` tokens."""
-    sentences, tokens = [], []
+def read_texts(path: Path, count: int, min_tokens: int, max_tokens: int) -> List[Tuple[str, List[str]]]:
+    """The first ``count`` sentences of a CoNLL-U file with ``min_tokens..max_tokens`` tokens, as
+    ``(raw text, tokens)``: the ``# text =`` comment and the word forms."""
+    sentences, text, tokens = [], "", []
     with open(path, encoding="utf-8") as f:
         for line in f:
             line = line.rstrip("\n")
             if not line:
                 if min_tokens <= len(tokens) <= max_tokens:
-                    sentences.append(tokens)
-                tokens = []
+                    sentences.append((text, tokens))
+                text, tokens = "", []
+            elif line.startswith("# text = "):
+                text = line[len("# text = "):]
             elif not line.startswith("#"):
                 fields = line.split("\t")
                 if fields[0].isdigit():  # skip multiword ranges (1-2) and empty nodes (1.1)
@@ -68,6 +71,11 @@ def read_sentences(path: Path, count: int, min_tokens: int, max_tokens: int) -> 
     if len(sentences) < count:
         raise SystemExit(f"{path}: only {len(sentences)} sentences of {min_tokens}-{max_tokens} tokens")
     return sentences
+
+
+def read_sentences(path: Path, count: int, min_tokens: int, max_tokens: int) -> List[List[str]]:
+    """The tokens of :func:`read_texts`'s sentences."""
+    return [tokens for _, tokens in read_texts(path, count, min_tokens, max_tokens)]
 
 
 def flops_per_sentence(options: ElmoOptions, tokens: int) -> float:

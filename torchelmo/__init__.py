@@ -12,13 +12,14 @@ from .gemm import unsupported_reason
 from .options import ElmoOptions
 from .scalar_mix import ScalarMix
 from .sentence_boundaries import remove_sentence_boundaries
+from .tokenizer import tokenize
 from .weights import load_weights, save_weights
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Elmo", "ElmoBiLm", "ElmoEmbedder", "ElmoOptions", "ScalarMix", "batch_to_ids",
-    "load_weights", "save_weights", "remove_sentence_boundaries",
+    "load_weights", "save_weights", "remove_sentence_boundaries", "tokenize",
     "ElmoError", "ConfigurationError", "InputError", "WeightFileError", "TokensError", "OutputError",
     "OutputExistsError", "ResumeError", "LockedError", "ModelDownloadError", "Interrupted",
     "HardwareError", "unsupported_reason",

@@ -23,8 +23,8 @@ logger = logging.getLogger("torchelmo")
 def _add_embed_parser(subparsers) -> None:
     p = subparsers.add_parser(
         "embed", parents=[_common()], help="embed a file of tokenized sentences into HDF5 (like `allennlp elmo`)",
-        description="Embed INPUT (one whitespace-tokenized sentence per line, UTF-8; '-' for stdin) "
-                    "into OUTPUT, an HDF5 file with one dataset per sentence keyed by line index.")
+        description="Embed INPUT (one whitespace-tokenized sentence per line, UTF-8; '-' for stdin; raw text "
+                    "with --tokenize) into OUTPUT, an HDF5 file with one dataset per sentence keyed by line index.")
     p.add_argument("input_file", help="text file with one tokenized sentence per line, or '-'")
     p.add_argument("output_file", help="HDF5 file to write")
     layers = p.add_mutually_exclusive_group(required=True)
@@ -67,6 +67,10 @@ def _add_embed_parser(subparsers) -> None:
     p.add_argument("--pool", choices=POOLS, default="none",
                    help="none (default): one vector per token; mean: one per sentence, (3, dim) with --all, "
                         "(dim,) otherwise")
+    p.add_argument("--tokenize", action="store_true",
+                   help="INPUT holds raw text: tokenize each line with spaCy's English rules (torchelmo.tokenizer) "
+                        "instead of splitting it on whitespace; sentence_to_index keeps the lines, and each "
+                        "dataset gets 'tokens' and 'token_offsets' attributes")
     p.set_defaults(func=_run_embed)
 
 
@@ -112,7 +116,7 @@ def _run_embed(args: argparse.Namespace) -> None:
     completed = False
     source = None
     try:
-        source = open_sentence_file(args.input_file, policy)
+        source = open_sentence_file(args.input_file, policy, tokenize=args.tokenize)
         embedder = ElmoEmbedder(args.options_file, args.weight_file, cuda_device=cuda_device, model=args.model,
                                 precision=args.precision, compile=args.compile, state=args.state)
         run_embedding_job(embedder, source, args.output_file, settings, resume=args.resume,

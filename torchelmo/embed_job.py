@@ -6,6 +6,11 @@ its 0-based line index (or by the sentence text), ``(3, tokens, dim)`` for ``"al
 float16 and gzip/lzf compression on request, readable by plain h5py), plus ``sentence_to_index``, a one-element
 string dataset holding the JSON object ``{sentence: key}``. Root attributes
 ``torchelmo_*`` record the model (name, files, weight checksum), the state mode and the format.
+With a raw-text input (``SentenceFile.tokenize``) the keys of ``sentence_to_index`` are still the
+stripped lines, and each dataset has the attributes ``tokens`` (its tokens, UTF-8 strings) and
+``token_offsets`` (``(tokens, 2)`` int64 start and end of each in that line); such a file is
+written in the HDF5 1.8 format (``libver="v108"``), whose dense attribute storage holds the
+tokens of lines of any length (the older format stops at 64 KB an object).
 
 Work is done in *segments* of ``checkpoint_every`` batches, each written to its own small
 HDF5 file under ``OUTPUT.partial/`` (temporary name, then rename; free space checked first)
@@ -133,7 +138,7 @@ def job_record(embedder, source: SentenceFile, settings: EmbedSettings, world_si
     """Everything that changes the vectors a job writes (``job.json``)."""
     model = model_info(embedder.options_file, embedder.weight_file)
     return {"input": source.display_name, "input_sha256": source.sha256, "num_lines": source.num_lines,
-            "skipped": source.skipped, "settings": asdict(settings),
+            "skipped": source.skipped, "tokenizer": source.tokenizer, "settings": asdict(settings),
             "model": {**model, "options_sha256": file_sha256(embedder.options_file)},
             "embedder": embedder.job_settings(), "world_size": world_size}
 
@@ -161,7 +166,8 @@ def _check_keys(source: SentenceFile) -> None:
     seen: Dict[str, int] = {}
     for index, text in _kept_lines(source):
         problem = ("is empty" if not text else "contains '/', which HDF5 reads as a group path" if "/" in text
-                   else "is '.', which HDF5 reads as the file itself" if text == "." else None)
+                   else "is '.', which HDF5 reads as the file itself" if text == "."
+                   else "contains a NUL character, where an HDF5 name ends" if "\x00" in text else None)
         if problem is None and text in seen:
             problem = f"repeats line {seen[text] + 1}"
         if problem:
@@ -285,16 +291,16 @@ def embed_shard(embedder, source: SentenceFile, directory: str, settings: EmbedS
     total = source.num_lines - len(source.skipped)
     bar = tqdm(total=total, initial=min(start * batch_size, total), unit="sent", desc="embedding",
                disable=not progress or rank != 0)
-    lines = _kept_lines(source)
+    lines = ((index, tokens) for index, tokens, _ in source.sentences())
     first, outputs, batch_index = start, {}, 0
     # Batches not yet embedded: this rank's rows of each, and the batch's size (for the progress bar).
-    group: List[Tuple[List[Tuple[int, str]], int]] = []
+    group: List[Tuple[List[Tuple[int, List[str]]], int]] = []
 
     def embed_group() -> None:
         """Embed the batches in ``group`` as row streams: the vectors and final state of
         one ``embed_batch`` after another, faster."""
         batches = [mine for mine, _ in group if mine]
-        embedded = embedder.embed_batches([[text.split() for _, text in mine] for mine in batches])
+        embedded = embedder.embed_batches([[tokens for _, tokens in mine] for mine in batches])
         for mine, vectors in zip(batches, embedded):
             for (index, _), vector in zip(mine, vectors):
                 outputs[str(index)] = pool_tokens(select_layers(vector, settings.output_format), settings.pool)
@@ -350,15 +356,20 @@ def merge_segments(source: SentenceFile, directory: str, output_path: str, setti
     for _, _, path in segments:
         with h5py.File(path, "r") as segment:
             values += sum(dataset.size for dataset in segment["data"].values())
-    # Uncompressed size in the output dtype: compression only ever needs less.
+    # Uncompressed size in the output dtype: compression only ever needs less. A token takes at
+    # most 6 times its JSON line's bytes as attributes (its text, a heap entry, 16 bytes of offsets).
     needed = values * np.dtype(settings.dtype).itemsize + len(index_json.encode("utf-8"))
+    needed += 6 * os.path.getsize(source.tokens_path) if source.tokenize else 0
     options = settings.dataset_options()
-    with atomic_path(output_path, needed + DATASET_OVERHEAD * (total + 4)) as tmp, h5py.File(tmp, "w") as fout:
+    with atomic_path(output_path, needed + DATASET_OVERHEAD * (total + 4)) as tmp, \
+            h5py.File(tmp, "w", libver="v108" if source.tokenize else None) as fout:
         for _, _, path in segments:
             with h5py.File(path, "r") as segment:
                 for key, dataset in segment["data"].items():
                     fout.create_dataset(texts[key] if settings.use_sentence_keys else key, data=dataset[...],
                                         **options)
+        if source.tokenize:
+            _write_tokens(source, fout, texts if settings.use_sentence_keys else None)
         if not settings.forget_sentences and not settings.use_sentence_keys:
             index_dataset = fout.create_dataset("sentence_to_index", (1,), dtype=h5py.string_dtype())
             index_dataset[0] = index_json
@@ -366,6 +377,16 @@ def merge_segments(source: SentenceFile, directory: str, output_path: str, setti
             fout.attrs[name] = value
         if source.skipped:
             fout.attrs["skipped_lines"] = np.asarray(source.skipped, dtype=np.int64)
+
+
+def _write_tokens(source: SentenceFile, fout: h5py.File, keys: Optional[Dict[str, str]]) -> None:
+    """Give each sentence's dataset its ``tokens`` and ``token_offsets`` attributes (``keys``:
+    line index -> dataset name, when datasets are keyed by sentence)."""
+    for index, tokens, starts in source.sentences():
+        attributes = fout[keys[str(index)] if keys else str(index)].attrs
+        attributes["tokens"] = np.asarray(tokens, dtype=h5py.string_dtype())
+        attributes["token_offsets"] = np.asarray([[start, start + len(token)] for token, start in zip(tokens, starts)],
+                                                 dtype=np.int64).reshape(len(tokens), 2)
 
 
 def _must_start_fresh(directory: str, output: str, record: Dict[str, Any], resume: bool, overwrite: bool) -> bool:
@@ -444,9 +465,9 @@ def run_embedding_job(embedder, source: SentenceFile, output_path: "os.PathLike 
             if fresh:
                 _start_fresh(directory, record)
         barrier()
-        logger.info("Embedding %s (%d lines) with %s on %s: format %s, batch size %d, %s, rank %d of %d -> %s",
-                    source.display_name, source.num_lines, record["model"]["weight_file"], embedder.device,
-                    settings.output_format, settings.batch_size,
+        logger.info("Embedding %s (%d lines, tokenizer %s) with %s on %s: format %s, batch size %d, %s, rank %d "
+                    "of %d -> %s", source.display_name, source.num_lines, record["tokenizer"],
+                    record["model"]["weight_file"], embedder.device, settings.output_format, settings.batch_size,
                     ", ".join(f"{k} {v}" for k, v in record["embedder"].items()), rank, world_size, output)
         try:
             embed_shard(embedder, source, directory, settings, rank, world_size, progress)
@@ -460,6 +481,7 @@ def run_embedding_job(embedder, source: SentenceFile, output_path: "os.PathLike 
                 if settings.compression == "gzip":
                     attributes["torchelmo_compression_level"] = settings.dataset_options()["compression_opts"]
                 attributes["torchelmo_pool"] = settings.pool
+                attributes["torchelmo_tokenizer"] = record["tokenizer"]
                 merge_segments(source, directory, output, settings, world_size, attributes)
                 shutil.rmtree(directory)
         except (KeyboardInterrupt, OSError, OutputError) as error:

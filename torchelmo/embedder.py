@@ -136,7 +136,7 @@ class ElmoEmbedder(BiLmControls):
                    progress: bool = True, resume: bool = False, overwrite: bool = False,
                    input_policy: Optional[InputPolicy] = None, checkpoint_every: int = 20,
                    dtype: str = "float32", compression: str = "none", compression_level: Optional[int] = None,
-                   pool: str = "none") -> None:
+                   pool: str = "none", tokenize: bool = False) -> None:
         """Embed a file of whitespace-tokenized sentences (one per line) into HDF5.
 
         The output has one float32 dataset per sentence, keyed by its 0-based line index
@@ -154,12 +154,17 @@ class ElmoEmbedder(BiLmControls):
         (``compression_level`` 0-9, default 4) or ``"lzf"`` compresses each dataset (plain h5py
         reads both); ``pool="mean"`` writes each sentence's mean over tokens, ``(3, dim)`` for
         ``"all"``, ``(dim,)`` otherwise (zeros for an empty sentence).
+
+        ``tokenize=True``: each line is raw text, tokenized by :mod:`torchelmo.tokenizer` (spaCy's
+        English rules); ``sentence_to_index`` still maps the (stripped) lines, and each dataset
+        gets the attributes ``tokens`` and ``token_offsets`` (``(tokens, 2)``: start and end of
+        each token in that line).
         """
         settings = EmbedSettings(output_format=output_format, batch_size=batch_size,
                                  forget_sentences=forget_sentences, use_sentence_keys=use_sentence_keys,
                                  checkpoint_every=checkpoint_every, dtype=dtype, compression=compression,
                                  compression_level=compression_level, pool=pool)
-        source = open_sentence_file(input_file, input_policy)
+        source = open_sentence_file(input_file, input_policy, tokenize=tokenize)
         try:
             run_embedding_job(self, source, output_file_path, settings, resume=resume, overwrite=overwrite,
                               progress=progress)

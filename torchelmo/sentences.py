@@ -1,14 +1,18 @@
-"""Reading sentence files: one whitespace-tokenized sentence per line, UTF-8.
+"""Reading sentence files: one whitespace-tokenized sentence per line, UTF-8 (or, with
+``tokenize``, one line of raw text, tokenized by :mod:`torchelmo.tokenizer`).
 
 A file is checked in a first streaming pass (blank lines, invalid UTF-8 and over-long
 sentences, with line numbers) and read again lazily for embedding, so memory does not grow
 with the file. Anything that is not a regular file (``-`` for stdin, ``/dev/stdin``, a pipe,
 ``<(...)``, an open file object) is first copied to a temporary file and read only from it.
 Lines end with ``\\n``, ``\\r\\n`` or a lone ``\\r`` (old Mac files); a missing final newline
-is fine, and a UTF-8 byte-order mark at the start of the file is dropped.
+is fine, and a UTF-8 byte-order mark at the start of the file is dropped. With ``tokenize`` the
+checking pass tokenizes each line once and keeps the tokens in a temporary file (JSON lines)
+that the embedding pass reads, so both passes see the same tokens.
 """
 import hashlib
 import io
+import json
 import os
 import shutil
 import stat
@@ -19,6 +23,7 @@ from typing import IO, BinaryIO, Iterator, List, Optional, Tuple, Union
 
 from .errors import InputError
 from .files import sweep_stale_temporaries
+from .tokenizer import tokenize_with_offsets, tokenizer_name
 
 Source = Union[str, os.PathLike, IO]
 ENCODING_ERRORS = ("strict", "replace", "skip")
@@ -26,6 +31,7 @@ BLANK_LINES = ("error", "skip", "empty")
 DEFAULT_MAX_SENTENCE_LENGTH = 1000
 BOM = b"\xef\xbb\xbf"
 SPOOL_PREFIX = ".torchelmo-input-"
+WHITESPACE = "whitespace"  # the tokenizer of a file read without ``tokenize``: str.split
 
 
 def raw_lines(f: BinaryIO) -> Iterator[bytes]:
@@ -75,6 +81,17 @@ class SentenceFile:
     sha256: str = ""
     skipped: List[int] = field(default_factory=list)  # 0-based indexes of lines not embedded
     temporary: bool = False
+    tokens_path: Optional[str] = None  # with ``tokenize``: one JSON line per line, [tokens, starts] or null
+
+    @property
+    def tokenize(self) -> bool:
+        """Whether lines are raw text, tokenized by :mod:`torchelmo.tokenizer`."""
+        return self.tokens_path is not None
+
+    @property
+    def tokenizer(self) -> str:
+        """How lines became tokens: ``"whitespace"`` or the tokenizer's name and version."""
+        return tokenizer_name() if self.tokenize else WHITESPACE
 
     def lines(self) -> Iterator[Tuple[int, Optional[str]]]:
         """``(index, stripped text)`` for every line; text is None for a skipped line."""
@@ -84,16 +101,36 @@ class SentenceFile:
             for index, raw in enumerate(raw_lines(f)):
                 yield index, None if index in skipped else raw.decode("utf-8", decode_errors).strip()
 
+    def sentences(self) -> Iterator[Tuple[int, List[str], Optional[List[int]]]]:
+        """``(index, tokens, starts)`` for every line not skipped: the line split on whitespace
+        and None, or with ``tokenize`` the tokenizer's tokens and their character offsets in the
+        stripped line (``line[start:start + len(token)] == token``)."""
+        if not self.tokenize:
+            yield from ((index, text.split(), None) for index, text in self.lines() if text is not None)
+            return
+        skipped = set(self.skipped)
+        with open(self.tokens_path, encoding="utf-8") as f:
+            for index, record in enumerate(f):
+                if index not in skipped:
+                    tokens, starts = json.loads(record)
+                    yield index, tokens, starts
+
     def close(self) -> None:
-        if self.temporary and os.path.exists(self.path):
-            os.remove(self.path)
+        for path in (self.path if self.temporary else None, self.tokens_path):
+            if path is not None and os.path.exists(path):
+                os.remove(path)
+
+
+def _temporary_file(kind: str = "") -> Tuple[int, str]:
+    """A new temporary file ``.torchelmo-input-*KIND.tmp-PID`` (named so that a later run
+    removes it after ``kill -9``), as ``(descriptor, path)``."""
+    sweep_stale_temporaries(tempfile.gettempdir(), SPOOL_PREFIX)
+    return tempfile.mkstemp(prefix=SPOOL_PREFIX, suffix=f"{kind}.tmp-{os.getpid()}")
 
 
 def _spool(stream: IO) -> str:
-    """Copy a stream (stdin, an open file) to a temporary file so it can be read twice (named
-    ``.torchelmo-input-*.tmp-PID`` so that a later run removes it after ``kill -9``)."""
-    sweep_stale_temporaries(tempfile.gettempdir(), SPOOL_PREFIX)
-    fd, path = tempfile.mkstemp(prefix=SPOOL_PREFIX, suffix=f".tmp-{os.getpid()}")
+    """Copy a stream (stdin, an open file) to a temporary file so it can be read twice."""
+    fd, path = _temporary_file()
     with os.fdopen(fd, "wb") as out:
         if hasattr(stream, "buffer"):  # a text file or sys.stdin: copy its bytes
             shutil.copyfileobj(stream.buffer, out)
@@ -110,12 +147,14 @@ def _shown(indexes: List[int]) -> str:
     return lines + (f" (and {len(indexes) - 10} more)" if len(indexes) > 10 else "")
 
 
-def open_sentence_file(source: Source, policy: Optional[InputPolicy] = None) -> SentenceFile:
+def open_sentence_file(source: Source, policy: Optional[InputPolicy] = None, tokenize: bool = False) -> SentenceFile:
     """Check a sentence file (a path, ``"-"`` for stdin, or an open file object).
 
-    Raises :class:`InputError` naming the file and 1-based line numbers for a missing path, a
-    directory, invalid UTF-8 (with ``errors="strict"``), blank lines (with
-    ``blank_lines="error"``) and sentences over ``max_sentence_length`` tokens.
+    ``tokenize``: each line is raw text, tokenized by :mod:`torchelmo.tokenizer` (a blank line
+    is one without tokens; the length limit counts its tokens). Raises :class:`InputError`
+    naming the file and 1-based line numbers for a missing path, a directory, invalid UTF-8
+    (with ``errors="strict"``), blank lines (with ``blank_lines="error"``) and sentences over
+    ``max_sentence_length`` tokens.
     """
     policy = policy or InputPolicy()
     temporary = False
@@ -133,19 +172,25 @@ def open_sentence_file(source: Source, policy: Optional[InputPolicy] = None) -> 
     else:
         path, temporary = _spool(source), True
         name = getattr(source, "name", "<input>")
+    tokens_path = None
     try:
-        return _scan(path, name, policy, temporary)
+        if tokenize:
+            fd, tokens_path = _temporary_file(".tokens")
+            os.close(fd)
+        return _scan(path, name, policy, temporary, tokens_path)
     except BaseException:
-        if temporary:
-            os.remove(path)
+        for made in (path if temporary else None, tokens_path):
+            if made is not None and os.path.exists(made):
+                os.remove(made)
         raise
 
 
-def _scan(path: str, name: str, policy: InputPolicy, temporary: bool) -> SentenceFile:
-    blank, invalid, long_lines, count = [], [], [], 0
+def _scan(path: str, name: str, policy: InputPolicy, temporary: bool, tokens_path: Optional[str]) -> SentenceFile:
+    """The checking pass; with ``tokens_path`` each line is tokenized and its tokens written there."""
+    blank, invalid, long_lines, nul_lines, count = [], [], [], [], 0
     decode_errors = "replace" if policy.errors == "replace" else "strict"
     digest = hashlib.sha256()
-    with open(path, "rb") as f:
+    with open(path, "rb") as f, open(tokens_path or os.devnull, "w", encoding="utf-8") as tokens_out:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
         f.seek(0)
@@ -157,12 +202,23 @@ def _scan(path: str, name: str, policy: InputPolicy, temporary: bool) -> Sentenc
                     raise InputError(f"{name}: line {count} is not valid UTF-8 ({error.reason} at byte "
                                      f"{error.start})", hint="errors") from None
                 invalid.append(count - 1)
+                tokens_out.write("null\n")
                 continue
-            tokens = text.split()
+            if tokens_path is None:
+                tokens = text.split()
+            else:
+                if "\x00" in text:  # an HDF5 string (the tokens attribute) ends at a NUL
+                    nul_lines.append(count - 1)
+                tokens = tokenize_with_offsets(text.strip())
+                tokens_out.write(json.dumps([[t.text for t in tokens], [t.start for t in tokens]],
+                                            ensure_ascii=False) + "\n")
             if not tokens:
                 blank.append(count - 1)
             elif policy.max_sentence_length and len(tokens) > policy.max_sentence_length:
                 long_lines.append((count, len(tokens)))
+    if nul_lines:
+        raise InputError(f"{name}: {len(nul_lines)} line(s) hold a NUL character (U+0000), which the tokens "
+                         f"attribute cannot store, at line(s) {_shown(nul_lines)}; remove it")
     if long_lines:
         line, n = long_lines[0]
         raise InputError(f"{name}: line {line} has {n} tokens, more than the limit of "
@@ -171,4 +227,4 @@ def _scan(path: str, name: str, policy: InputPolicy, temporary: bool) -> Sentenc
         raise InputError(f"{name}: {len(blank)} empty line(s), at line(s) {_shown(blank)}", hint="blank_lines")
     skipped = sorted(invalid + (blank if policy.blank_lines == "skip" else []))
     return SentenceFile(path=path, display_name=name, num_lines=count, policy=policy, sha256=digest.hexdigest(),
-                        skipped=skipped, temporary=temporary)
+                        skipped=skipped, temporary=temporary, tokens_path=tokens_path)

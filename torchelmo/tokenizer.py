@@ -32,6 +32,15 @@ def _english():
     return spacy.blank("en").tokenizer
 
 
+def tokenizer_name() -> str:
+    """The tokenizer and its version, e.g. ``"spacy 3.8.18 blank en"`` (recorded by embedding
+    jobs: a resume must tokenize alike)."""
+    _english()
+    import spacy
+
+    return f"spacy {spacy.__version__} blank en"
+
+
 def tokenize_with_offsets(text: str) -> List[Token]:
     """The tokens of ``text`` with their character offsets, whitespace left out."""
     return [Token(t.text, t.idx) for t in _english()(text) if not t.is_space]
