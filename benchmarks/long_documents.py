@@ -9,7 +9,8 @@ the context-free token layer, is identical in every case); ``max |v|`` gives the
 
 Then one sentence of ``--long-tokens`` tokens (EWT dev tokens in order) goes through
 ``embed_file`` (``--all``, batch size 64) in a fresh process per row, without windows and with
-some: peak resident memory (``ru_maxrss``) after loading the model and at the end, and seconds.
+some (and sentences 4 and 8 times as long, EWT dev read again from its start): resident memory before embedding, its peak while embedding
+(``VmHWM`` after resetting it), the size of the output array, and seconds.
 
     python benchmarks/long_documents.py                    # the figures in docs/long_documents.md
     python benchmarks/long_documents.py --documents 2 --long-tokens 2000   # quicker
@@ -17,7 +18,6 @@ some: peak resident memory (``ru_maxrss``) after loading the model and at the en
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -35,13 +35,14 @@ from torchelmo.sentences import InputPolicy  # noqa: E402
 from torchelmo.windows import Windowing  # noqa: E402
 
 SETTINGS = [(32, 0), (32, 8), (64, 0), (64, 16), (64, 31), (128, 0), (128, 32), (256, 64)]
-MEMORY_WINDOWS = (0, 64, 256)
+MEMORY_RUNS = ((1, 0), (1, 64), (1, 256), (4, 64), (8, 64))  # (times --long-tokens, window)
+DEV_SENTENCES = 2000  # of the 2,001 in EWT dev (25,147 tokens)
 
 
 def documents(count: int, min_tokens: int) -> List[List[str]]:
     """``count`` documents of consecutive EWT dev sentences, each ``min_tokens`` tokens or more."""
     docs, current = [], []
-    for sentence in read_sentences(DEFAULT_TEXT, 10 ** 6, 1, 10 ** 6):
+    for sentence in read_sentences(DEFAULT_TEXT, DEV_SENTENCES, 1, 10 ** 6):
         current += sentence
         if len(current) >= min_tokens:
             docs.append(current)
@@ -51,23 +52,34 @@ def documents(count: int, min_tokens: int) -> List[List[str]]:
     raise SystemExit(f"{DEFAULT_TEXT} has too few tokens for {count} documents of {min_tokens}")
 
 
-def peak_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def rss_mib(field: str) -> float:
+    """``VmRSS`` (now) or ``VmHWM`` (peak since the last :func:`reset_peak`) of this process, MiB."""
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith(field + ":")) / 1024
+
+
+def reset_peak() -> None:
+    """Make the peak resident size (``VmHWM``) the current one (Linux ``clear_refs`` 5)."""
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
 
 
 def child(tokens: int, window: int) -> None:
     """Embed one ``tokens``-token sentence with ``embed_file``; print peak memory and seconds as JSON."""
-    sentence = documents(1, tokens)[0][:tokens]
+    text = [t for s in read_sentences(DEFAULT_TEXT, DEV_SENTENCES, 1, 10 ** 6) for t in s]
+    sentence = (text * (tokens // len(text) + 1))[:tokens]  # EWT dev in order, again from the start
     embedder = ElmoEmbedder(state="warm")
-    loaded = peak_mib()
     with tempfile.TemporaryDirectory() as folder:
         text, output = os.path.join(folder, "in.txt"), os.path.join(folder, "out.hdf5")
         Path(text).write_text(" ".join(sentence) + "\n", encoding="utf-8")
+        reset_peak()
+        loaded = rss_mib("VmRSS")
         start = time.perf_counter()
         embedder.embed_file(text, output, progress=False, window=window,
                             input_policy=InputPolicy(max_sentence_length=0))
         seconds = time.perf_counter() - start
-    print(json.dumps({"loaded_mib": loaded, "peak_mib": peak_mib(), "seconds": seconds}))
+        peak = rss_mib("VmHWM")
+    print(json.dumps({"loaded_mib": loaded, "peak_mib": peak, "seconds": seconds}))
 
 
 def deviation(full: List[np.ndarray], windowed: List[np.ndarray], layer: int):
@@ -106,16 +118,17 @@ def main() -> None:
         (c1, d1), (c2, d2) = deviation(full, windowed, 1), deviation(full, windowed, 2)
         print(f"{window:>7}{overlap:>8}{count:>8}{c1:>9.4f}{d1:>11.3f}{c2:>9.4f}{d2:>11.3f}{seconds:>9.1f}")
 
-    print(f"\none sentence of {args.long_tokens} tokens through embed_file, fresh process each")
-    print(f"{'window':>7}{'MiB after load':>15}{'peak MiB':>10}{'growth MiB':>11}{'seconds':>9}")
-    for window in MEMORY_WINDOWS:
-        run = subprocess.run([sys.executable, __file__, "--child", str(args.long_tokens), str(window)],
+    print("\none sentence through embed_file (--all, batch size 64), a fresh process each; resident MiB "
+          "before embedding and its peak while embedding")
+    print(f"{'tokens':>7}{'window':>7}{'RSS MiB':>9}{'peak MiB':>10}{'growth':>8}{'output MiB':>11}{'seconds':>9}")
+    for times, window in MEMORY_RUNS:
+        tokens = times * args.long_tokens
+        run = subprocess.run([sys.executable, __file__, "--child", str(tokens), str(window)],
                              check=True, capture_output=True, text=True)
         result = json.loads(run.stdout.strip().splitlines()[-1])
-        print(f"{window or 'none':>7}{result['loaded_mib']:>15.0f}{result['peak_mib']:>10.0f}"
-              f"{result['peak_mib'] - result['loaded_mib']:>11.0f}{result['seconds']:>9.1f}")
-    output_mib = 3 * args.long_tokens * embedder.output_dim * 4 / 2 ** 20
-    print(f"(the (3, {args.long_tokens}, {embedder.output_dim}) float32 output itself: {output_mib:.1f} MiB)")
+        output_mib = 3 * tokens * embedder.output_dim * 4 / 2 ** 20  # the (3, tokens, dim) float32 array
+        print(f"{tokens:>7}{window or 'none':>7}{result['loaded_mib']:>9.0f}{result['peak_mib']:>10.0f}"
+              f"{result['peak_mib'] - result['loaded_mib']:>8.0f}{output_mib:>11.1f}{result['seconds']:>9.1f}")
 
 
 if __name__ == "__main__":

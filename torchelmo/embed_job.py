@@ -301,7 +301,7 @@ def embed_shard(embedder, source: SentenceFile, directory: str, settings: EmbedS
         one ``embed_batch`` after another, faster."""
         batches = [mine for mine, _ in group if mine]
         embedded = embedder.embed_batches([[text.split() for _, text in mine] for mine in batches],
-                                          settings.window, settings.window_overlap)
+                                          settings.window, settings.window_overlap, batch_size)
         for mine, vectors in zip(batches, embedded):
             for (index, _), vector in zip(mine, vectors):
                 outputs[str(index)] = pool_tokens(select_layers(vector, settings.output_format), settings.pool)

@@ -107,14 +107,16 @@ class ElmoEmbedder(BiLmControls):
         return self.embed_batches([batch], window, window_overlap)[0]
 
     def embed_batches(self, batches: Sequence[List[List[str]]], window: int = 0,
-                      window_overlap: Optional[int] = None) -> List[List[np.ndarray]]:
+                      window_overlap: Optional[int] = None,
+                      batch_size: int = DEFAULT_BATCH_SIZE) -> List[List[np.ndarray]]:
         """:meth:`embed_batch` on each batch in turn, with the same vectors and final state,
         but faster: the batches' rows run as streams (see :meth:`ElmoBiLm.embed_batches`).
 
         ``window > 0``: sentences longer than ``window`` tokens are embedded in windows of
         ``window`` tokens overlapping by ``window_overlap`` (default ``window // 4``) and
-        stitched back, each window a sentence of its batch (see :mod:`torchelmo.windows`);
-        shorter sentences are embedded as without windows.
+        stitched back; a batch's sentences and windows run as consecutive batches of at most
+        ``batch_size`` (or the batch's size, if larger) (see :mod:`torchelmo.windows`).
+        Without sentences over ``window`` tokens, the vectors are those without windows.
 
         Raises :class:`TokensError` (a ``TypeError``) for a sentence given as one string.
         """
@@ -125,7 +127,7 @@ class ElmoEmbedder(BiLmControls):
                                   "(sentence.split(), or torchelmo.tokenizer for raw text)")
         with torch.inference_mode():
             layers = self.elmo_bilm.embed_batches(batches) if windowing is None else \
-                windowing.embed_batches(batches, self.elmo_bilm.embed_batches, STREAM_BATCHES)
+                windowing.embed_batches(batches, self.elmo_bilm.embed_batches, batch_size, STREAM_BATCHES)
         return [[sentence.numpy() for sentence in batch] for batch in layers]
 
     def embed_sentences(self, sentences: Iterable[List[str]], batch_size: int = DEFAULT_BATCH_SIZE,
@@ -138,7 +140,7 @@ class ElmoEmbedder(BiLmControls):
         if batch_size < 1:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
         for group in _batches(sentences, batch_size * STREAM_BATCHES):
-            for batch in self.embed_batches(list(_batches(group, batch_size)), window, window_overlap):
+            for batch in self.embed_batches(list(_batches(group, batch_size)), window, window_overlap, batch_size):
                 yield from batch
 
     def embed_file(self, input_file: Union[PathLike, IO], output_file_path: PathLike,

@@ -9,9 +9,9 @@ windows hand over in the middle of their overlap, so every token is taken exactl
 the result is ``(layers, L, dim)``, as full-length processing gives. Sentences of ``N``
 tokens or fewer are not touched (bit-identical to embedding without windows).
 
-The windows of a batch run as consecutive batches holding at most as many windows as the
-batch had sentences, so the biLM never sees more than ``len(batch)`` rows of ``N + 2``
-positions per batch, whatever ``L`` is.
+The sentences and windows of a batch run, in order, as consecutive batches of at most the
+batch size, so the biLM never gets more than batch-size rows of at most ``N`` tokens per
+batch, whatever ``L`` is.
 """
 from dataclasses import dataclass
 from typing import Callable, List, Optional, Sequence, Tuple
@@ -77,23 +77,23 @@ class Windowing:
             keep_start = keep_end
         return windows
 
-    def embed_batches(self, batches: Sequence[Sequence[Sentence]], embed: EmbedBatches,
+    def embed_batches(self, batches: Sequence[Sequence[Sentence]], embed: EmbedBatches, batch_size: int,
                       group: int) -> List[List[torch.Tensor]]:
         """``embed`` (a biLM's ``embed_batches``: sentences -> ``(layers, tokens, dim)`` each)
         with sentences over ``size`` tokens embedded in windows and stitched back.
 
         Batch ``b``'s sentences and windows, in order, run as consecutive batches of at most
-        ``len(b)`` of them, ``group`` batches per call of ``embed``; without long sentences this
-        is one call on ``batches`` as they are."""
+        ``max(batch_size, len(b))`` of them, ``group`` batches per call of ``embed``; without
+        long sentences this is one call on ``batches`` as they are."""
         if all(len(s) <= self.size for batch in batches for s in batch):
             return embed(batches)
         plans = [[self.plan(len(s)) for s in batch] for batch in batches]
-        # Every piece: (batch, sentence, window) and its tokens, packed into batches of len(batch).
+        # Every piece: (batch, sentence, window, its tokens), packed into batches.
         pieces: List[List[Tuple[int, int, Window, Sentence]]] = []
         for b, (batch, batch_plans) in enumerate(zip(batches, plans)):
             flat = [(b, k, w, s[w.start:w.end]) for k, (s, plan) in enumerate(zip(batch, batch_plans))
                     for w in plan]
-            size = max(len(batch), 1)
+            size = max(batch_size, len(batch))
             pieces.extend(flat[i:i + size] for i in range(0, len(flat), size))
         outputs: List[List[Optional[torch.Tensor]]] = [[None] * len(batch) for batch in batches]
         for first in range(0, len(pieces), group):
