@@ -8,8 +8,9 @@ of each token's vector to the full-length one and the largest absolute differenc
 the context-free token layer, is identical in every case); ``max |v|`` gives the scale.
 
 Then one sentence of ``--long-tokens`` tokens (EWT dev tokens in order) goes through
-``embed_file`` (``--all``, batch size 64) in a fresh process per row, without windows and with
-some (and sentences 4 and 8 times as long, EWT dev read again from its start): resident memory before embedding, its peak while embedding
+``embed_file`` (``--all``) in a fresh process per row, without windows (also a fifth and half
+as long) and with some (also 4 times as long, EWT dev read again from its start), batch size
+64 or 8: resident memory before embedding, its peak while embedding
 (``VmHWM`` after resetting it), the size of the output array, and seconds.
 
     python benchmarks/long_documents.py                    # the figures in docs/long_documents.md
@@ -35,7 +36,9 @@ from torchelmo.sentences import InputPolicy  # noqa: E402
 from torchelmo.windows import Windowing  # noqa: E402
 
 SETTINGS = [(32, 0), (32, 8), (64, 0), (64, 16), (64, 31), (128, 0), (128, 32), (256, 64)]
-MEMORY_RUNS = ((1, 0), (1, 64), (1, 256), (4, 64), (8, 64))  # (times --long-tokens, window)
+# (tokens as a multiple of --long-tokens, window, batch size)
+MEMORY_RUNS = ((0.2, 0, 64), (0.5, 0, 64), (1, 0, 64), (1, 64, 64), (1, 256, 64), (1, 64, 8), (4, 64, 64),
+               (4, 64, 8))
 DEV_SENTENCES = 2000  # of the 2,001 in EWT dev (25,147 tokens)
 
 
@@ -64,8 +67,8 @@ def reset_peak() -> None:
         f.write("5")
 
 
-def child(tokens: int, window: int) -> None:
-    """Embed one ``tokens``-token sentence with ``embed_file``; print peak memory and seconds as JSON."""
+def child(tokens: int, window: int, batch_size: int) -> None:
+    """Embed one ``tokens``-token sentence with ``embed_file``; print memory and seconds as JSON."""
     text = [t for s in read_sentences(DEFAULT_TEXT, DEV_SENTENCES, 1, 10 ** 6) for t in s]
     sentence = (text * (tokens // len(text) + 1))[:tokens]  # EWT dev in order, again from the start
     embedder = ElmoEmbedder(state="warm")
@@ -75,7 +78,7 @@ def child(tokens: int, window: int) -> None:
         reset_peak()
         loaded = rss_mib("VmRSS")
         start = time.perf_counter()
-        embedder.embed_file(text, output, progress=False, window=window,
+        embedder.embed_file(text, output, progress=False, window=window, batch_size=batch_size,
                             input_policy=InputPolicy(max_sentence_length=0))
         seconds = time.perf_counter() - start
         peak = rss_mib("VmHWM")
@@ -95,7 +98,7 @@ def main() -> None:
     parser.add_argument("--documents", type=int, default=6)
     parser.add_argument("--doc-tokens", type=int, default=500)
     parser.add_argument("--long-tokens", type=int, default=5000)
-    parser.add_argument("--child", type=int, nargs=2, metavar=("TOKENS", "WINDOW"), help=argparse.SUPPRESS)
+    parser.add_argument("--child", type=int, nargs=3, metavar=("TOKENS", "WINDOW", "BATCH"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(*args.child)
@@ -118,16 +121,17 @@ def main() -> None:
         (c1, d1), (c2, d2) = deviation(full, windowed, 1), deviation(full, windowed, 2)
         print(f"{window:>7}{overlap:>8}{count:>8}{c1:>9.4f}{d1:>11.3f}{c2:>9.4f}{d2:>11.3f}{seconds:>9.1f}")
 
-    print("\none sentence through embed_file (--all, batch size 64), a fresh process each; resident MiB "
-          "before embedding and its peak while embedding")
-    print(f"{'tokens':>7}{'window':>7}{'RSS MiB':>9}{'peak MiB':>10}{'growth':>8}{'output MiB':>11}{'seconds':>9}")
-    for times, window in MEMORY_RUNS:
-        tokens = times * args.long_tokens
-        run = subprocess.run([sys.executable, __file__, "--child", str(tokens), str(window)],
+    print("\none sentence through embed_file (--all), a fresh process each; resident MiB before embedding "
+          "and its peak while embedding")
+    print(f"{'tokens':>7}{'window':>7}{'batch':>6}{'RSS MiB':>9}{'peak MiB':>10}{'growth':>8}{'output MiB':>11}"
+          f"{'seconds':>9}")
+    for times, window, batch_size in MEMORY_RUNS:
+        tokens = int(times * args.long_tokens)
+        run = subprocess.run([sys.executable, __file__, "--child", str(tokens), str(window), str(batch_size)],
                              check=True, capture_output=True, text=True)
         result = json.loads(run.stdout.strip().splitlines()[-1])
         output_mib = 3 * tokens * embedder.output_dim * 4 / 2 ** 20  # the (3, tokens, dim) float32 array
-        print(f"{tokens:>7}{window or 'none':>7}{result['loaded_mib']:>9.0f}{result['peak_mib']:>10.0f}"
+        print(f"{tokens:>7}{window or 'none':>7}{batch_size:>6}{result['loaded_mib']:>9.0f}{result['peak_mib']:>10.0f}"
               f"{result['peak_mib'] - result['loaded_mib']:>8.0f}{output_mib:>11.1f}{result['seconds']:>9.1f}")
 
 

@@ -7,7 +7,6 @@ from torchelmo import ElmoEmbedder
 from torchelmo.cli import main
 from torchelmo.embed_job import EmbedSettings, run_embedding_job
 from torchelmo.errors import ConfigurationError, ResumeError
-from torchelmo.row_streams import STREAM_BATCHES
 from torchelmo.sentences import open_sentence_file
 from torchelmo.windows import Windowing
 
@@ -84,11 +83,11 @@ def test_windowed_sentence_is_its_windows_stitched(options_file, weight_file):
     assert not np.array_equal(windowed[1][1:], full[1:])
 
 
-@pytest.mark.parametrize("state,batch_size", [("zero", 8), ("carry", 32)])
-def test_5000_token_sentence_reaches_the_bilm_in_bounded_batches(options_file, weight_file, tmp_path, state,
-                                                                 batch_size):
-    """Through embed_file, the biLM never gets more than batch-size rows of at most window
-    tokens per batch, STREAM_BATCHES batches at a time, whatever the sentence's length."""
+@pytest.mark.parametrize("state,batch_size,length", [("zero", 32, 5000), ("carry", 8, 1200)])
+def test_long_sentence_reaches_the_bilm_in_bounded_batches(options_file, weight_file, tmp_path, state,
+                                                           batch_size, length):
+    """Through embed_file, the biLM never gets more than one batch of batch-size rows of at
+    most window tokens at a time, whatever the sentence's length."""
     embedder = ElmoEmbedder(options_file, weight_file, state=state)
     seen = []
     original = embedder.bilm.embed_batches
@@ -99,14 +98,14 @@ def test_5000_token_sentence_reaches_the_bilm_in_bounded_batches(options_file, w
 
     embedder.bilm.embed_batches = recording
     source = tmp_path / "in.txt"
-    source.write_text("a b c\n" + " ".join(sentence(5000)) + "\n" + " ".join(sentence(40)) + "\n")
+    source.write_text("a b c\n" + " ".join(sentence(length)) + "\n" + " ".join(sentence(40)) + "\n")
     embedder.embed_file(str(source), tmp_path / "out.hdf5", batch_size=batch_size, window=64, progress=False)
-    windows = len(Windowing(64, 16).plan(5000))
+    windows = len(Windowing(64, 16).plan(length))
     assert sum(len(batch) for batches in seen for batch in batches) == 2 + windows
-    assert all(len(batches) <= STREAM_BATCHES for batches in seen)
+    assert len(seen) > 1 and all(len(batches) == 1 for batches in seen)
     assert all(len(batch) <= batch_size and all(len(s) <= 64 for s in batch) for batches in seen for batch in batches)
     with h5py.File(tmp_path / "out.hdf5", "r") as f:
-        assert [f[k].shape for k in "012"] == [(3, 3, 32), (3, 5000, 32), (3, 40, 32)]
+        assert [f[k].shape for k in "012"] == [(3, 3, 32), (3, length, 32), (3, 40, 32)]
         assert (f.attrs["torchelmo_window"], f.attrs["torchelmo_window_overlap"]) == (64, 16)
 
 
@@ -139,7 +138,7 @@ def test_cli_bad_window_flags_give_one_line(tmp_path, model_args, capsys, flags)
 
 def test_resume_with_another_window_is_refused(options_file, weight_file, tmp_path):
     source = tmp_path / "in.txt"
-    source.write_text("\n".join(" ".join(sentence(30, seed=i)) for i in range(6)) + "\n")
+    source.write_text("\n".join(" ".join(sentence(20, seed=i)) for i in range(4)) + "\n")
     embedder = ElmoEmbedder(options_file, weight_file)
     original = embedder.embed_batches
 
@@ -159,7 +158,7 @@ def test_resume_with_another_window_is_refused(options_file, weight_file, tmp_pa
         embedder.embed_file(str(source), out, batch_size=2, checkpoint_every=1, window=20, resume=True)
     embedder.embed_file(str(source), out, batch_size=2, checkpoint_every=1, window=16, resume=True)
     with h5py.File(out, "r") as f:
-        assert f["5"].shape == (3, 30, 32)
+        assert f["3"].shape == (3, 20, 32)
 
 
 def test_carry_windows_cannot_be_sharded(options_file, weight_file, tmp_path):

@@ -115,7 +115,8 @@ class ElmoEmbedder(BiLmControls):
         ``window > 0``: sentences longer than ``window`` tokens are embedded in windows of
         ``window`` tokens overlapping by ``window_overlap`` (default ``window // 4``) and
         stitched back; a batch's sentences and windows run as consecutive batches of at most
-        ``batch_size`` (or the batch's size, if larger) (see :mod:`torchelmo.windows`).
+        ``batch_size`` (or the batch's size, if larger), one at a time (see
+        :mod:`torchelmo.windows`).
         Without sentences over ``window`` tokens, the vectors are those without windows.
 
         Raises :class:`TokensError` (a ``TypeError``) for a sentence given as one string.
@@ -127,7 +128,7 @@ class ElmoEmbedder(BiLmControls):
                                   "(sentence.split(), or torchelmo.tokenizer for raw text)")
         with torch.inference_mode():
             layers = self.elmo_bilm.embed_batches(batches) if windowing is None else \
-                windowing.embed_batches(batches, self.elmo_bilm.embed_batches, batch_size, STREAM_BATCHES)
+                windowing.embed_batches(batches, self.elmo_bilm.embed_batches, batch_size)
         return [[sentence.numpy() for sentence in batch] for batch in layers]
 
     def embed_sentences(self, sentences: Iterable[List[str]], batch_size: int = DEFAULT_BATCH_SIZE,

@@ -10,8 +10,8 @@ the result is ``(layers, L, dim)``, as full-length processing gives. Sentences o
 tokens or fewer are not touched (bit-identical to embedding without windows).
 
 The sentences and windows of a batch run, in order, as consecutive batches of at most the
-batch size, so the biLM never gets more than batch-size rows of at most ``N`` tokens per
-batch, whatever ``L`` is.
+batch size, one batch at a time, so the biLM never holds more than batch-size rows of at most
+``N`` tokens, whatever ``L`` is.
 """
 from dataclasses import dataclass
 from typing import Callable, List, Optional, Sequence, Tuple
@@ -77,14 +77,15 @@ class Windowing:
             keep_start = keep_end
         return windows
 
-    def embed_batches(self, batches: Sequence[Sequence[Sentence]], embed: EmbedBatches, batch_size: int,
-                      group: int) -> List[List[torch.Tensor]]:
-        """``embed`` (a biLM's ``embed_batches``: sentences -> ``(layers, tokens, dim)`` each)
-        with sentences over ``size`` tokens embedded in windows and stitched back.
+    def embed_batches(self, batches: Sequence[Sequence[Sentence]], embed: EmbedBatches,
+                      batch_size: int) -> List[List[torch.Tensor]]:
+        """``embed`` (a biLM's ``embed_batches``: batches of sentences -> ``(layers, tokens,
+        dim)`` each) with sentences over ``size`` tokens embedded in windows and stitched back.
 
         Batch ``b``'s sentences and windows, in order, run as consecutive batches of at most
-        ``max(batch_size, len(b))`` of them, ``group`` batches per call of ``embed``; without
-        long sentences this is one call on ``batches`` as they are."""
+        ``max(batch_size, len(b))`` of them, one batch per call of ``embed`` (the biLM holds one
+        batch of windows at a time); without long sentences this is one call on ``batches`` as
+        they are."""
         if all(len(s) <= self.size for batch in batches for s in batch):
             return embed(batches)
         plans = [[self.plan(len(s)) for s in batch] for batch in batches]
@@ -96,17 +97,15 @@ class Windowing:
             size = max(batch_size, len(batch))
             pieces.extend(flat[i:i + size] for i in range(0, len(flat), size))
         outputs: List[List[Optional[torch.Tensor]]] = [[None] * len(batch) for batch in batches]
-        for first in range(0, len(pieces), group):
-            chunk = pieces[first:first + group]
-            embedded = embed([[tokens for *_, tokens in piece_batch] for piece_batch in chunk])
-            for piece_batch, vectors in zip(chunk, embedded):
-                for (b, k, w, _), window_vectors in zip(piece_batch, vectors):
-                    if len(plans[b][k]) == 1:
-                        outputs[b][k] = window_vectors
-                        continue
-                    if outputs[b][k] is None:  # the whole sentence: unavoidable
-                        outputs[b][k] = window_vectors.new_empty(
-                            (window_vectors.size(0), len(batches[b][k]), window_vectors.size(2)))
-                    outputs[b][k][:, w.keep_start:w.keep_end] = \
-                        window_vectors[:, w.keep_start - w.start:w.keep_end - w.start]
+        for piece_batch in pieces:
+            vectors = embed([[tokens for *_, tokens in piece_batch]])[0]
+            for (b, k, w, _), window_vectors in zip(piece_batch, vectors):
+                if len(plans[b][k]) == 1:
+                    outputs[b][k] = window_vectors
+                    continue
+                if outputs[b][k] is None:  # the whole sentence: unavoidable
+                    outputs[b][k] = window_vectors.new_empty(
+                        (window_vectors.size(0), len(batches[b][k]), window_vectors.size(2)))
+                outputs[b][k][:, w.keep_start:w.keep_end] = \
+                    window_vectors[:, w.keep_start - w.start:w.keep_end - w.start]
         return outputs  # type: ignore[return-value]
