@@ -51,11 +51,11 @@ def test_interrupted_job_resumes_to_the_same_content(options_file, weight_file, 
     calls = {"n": 0}
     original = embedder.embed_batches
 
-    def failing(batches):  # called once per segment of 2 batches; the third fails
+    def failing(batches, *window):  # called once per segment of 2 batches; the third fails
         calls["n"] += 1
         if calls["n"] == 3:
             raise KeyboardInterrupt
-        return original(batches)
+        return original(batches, *window)
 
     embedder.embed_batches = failing
     output = str(tmp_path / "out.hdf5")
@@ -76,11 +76,11 @@ def interrupted_run(embedder, source, output, settings, after=1):
     """Run a job that stops (Ctrl-C) after ``after`` calls of ``embed_batches``."""
     original, calls = embedder.embed_batches, {"n": 0}
 
-    def failing(batches):
+    def failing(batches, *window):
         calls["n"] += 1
         if calls["n"] > after:
             raise KeyboardInterrupt
-        return original(batches)
+        return original(batches, *window)
 
     embedder.embed_batches = failing
     with pytest.raises(Interrupted):

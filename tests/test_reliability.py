@@ -243,11 +243,11 @@ def test_embed_file_has_the_cli_guarantees(options_file, weight_file, tmp_path):
     assert out.read_bytes() == b"precious"
     original, calls = embedder.embed_batches, {"n": 0}
 
-    def failing(batches):
+    def failing(batches, *window):
         calls["n"] += 1
         if calls["n"] == 3:
             raise KeyboardInterrupt
-        return original(batches)
+        return original(batches, *window)
 
     embedder.embed_batches = failing
     with pytest.raises(Interrupted, match="finish it with resume=True"):

@@ -71,6 +71,12 @@ def _add_embed_parser(subparsers) -> None:
                    help="INPUT holds raw text: tokenize each line with spaCy's English rules (torchelmo.tokenizer) "
                         "instead of splitting it on whitespace; sentence_to_index keeps the lines, and each "
                         "dataset gets 'tokens' and 'token_offsets' attributes")
+    p.add_argument("--window", type=int, default=0, metavar="N",
+                   help="embed sentences longer than N tokens in overlapping windows of N tokens, stitched "
+                        "back to full length (memory bounded by N; no --max-sentence-length limit unless "
+                        "given; docs/long_documents.md)")
+    p.add_argument("--window-overlap", type=int, metavar="K",
+                   help="tokens shared by consecutive windows, 0 <= K < N/2 (default N // 4); needs --window")
     p.set_defaults(func=_run_embed)
 
 
@@ -82,17 +88,20 @@ def _add_input_policy_flags(p, blank_lines=BLANK_LINES) -> None:
     p.add_argument("--blank-lines", choices=blank_lines, default="error",
                    help="empty lines: fail (error, default, like allennlp), skip them" +
                         (", or write an empty (0-token) dataset" if "empty" in blank_lines else ""))
-    p.add_argument("--max-sentence-length", type=int, default=DEFAULT_MAX_SENTENCE_LENGTH,
+    p.add_argument("--max-sentence-length", type=int,
                    help="fail on sentences with more tokens than this, naming the line "
-                        f"(default {DEFAULT_MAX_SENTENCE_LENGTH}; 0 = no limit)")
+                        f"(default {DEFAULT_MAX_SENTENCE_LENGTH}, or none with --window; 0 = no limit)")
 
 
 def _input_policy(args: argparse.Namespace):
     from .sentences import InputPolicy
 
-    if args.max_sentence_length < 0:
-        raise ElmoError(f"--max-sentence-length must be >= 0, got {args.max_sentence_length}")
-    return InputPolicy(errors=args.errors, blank_lines=args.blank_lines, max_sentence_length=args.max_sentence_length)
+    limit = args.max_sentence_length
+    if limit is None:
+        limit = 0 if getattr(args, "window", 0) else DEFAULT_MAX_SENTENCE_LENGTH
+    if limit < 0:
+        raise ElmoError(f"--max-sentence-length must be >= 0, got {limit}")
+    return InputPolicy(errors=args.errors, blank_lines=args.blank_lines, max_sentence_length=limit)
 
 
 def _run_embed(args: argparse.Namespace) -> None:
@@ -112,7 +121,8 @@ def _run_embed(args: argparse.Namespace) -> None:
                              batch_size=args.batch_size, forget_sentences=args.forget_sentences,
                              use_sentence_keys=args.use_sentence_keys, checkpoint_every=args.checkpoint_every,
                              dtype=args.dtype, compression=args.compression,
-                             compression_level=args.compression_level, pool=args.pool)
+                             compression_level=args.compression_level, pool=args.pool, window=args.window,
+                             window_overlap=args.window_overlap)
     completed = False
     source = None
     try:

@@ -54,12 +54,14 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from .errors import InputError, Interrupted, OutputError, OutputExistsError, ResumeError, Terminated
+from .errors import (ConfigurationError, InputError, Interrupted, OutputError, OutputExistsError, ResumeError,
+                     Terminated)
 from .files import atomic_path, output_errors, output_lock, sweep_stale_temporaries, write_json
 from .lstm import LstmState
 from .models import file_sha256, model_info
 from .row_streams import STREAM_BATCHES
 from .sentences import SentenceFile
+from .windows import Windowing
 
 logger = logging.getLogger(__name__)
 SEGMENT_PATTERN = re.compile(r"segment-r(\d+)-b(\d+)-(\d+)\.h5$")
@@ -102,6 +104,8 @@ class EmbedSettings:
     compression: str = "none"
     compression_level: Optional[int] = None  # gzip only, 0-9; None: DEFAULT_GZIP_LEVEL
     pool: str = "none"
+    window: int = 0  # tokens per window for longer sentences; 0: no windows
+    window_overlap: Optional[int] = None  # None: default_overlap(window) when windowed
 
     def __post_init__(self) -> None:
         for name, choices in (("output_format", OUTPUT_FORMATS), ("dtype", DTYPES), ("compression", COMPRESSIONS),
@@ -114,6 +118,8 @@ class EmbedSettings:
                                                    or self.compression_level not in range(10)):
             raise ValueError(f"compression_level must be 0-9 and needs compression 'gzip', got "
                              f"{self.compression_level!r} with {self.compression!r}")
+        windowing = Windowing.from_settings(self.window, self.window_overlap)
+        self.window_overlap = windowing.overlap if windowing else None
 
     def dataset_options(self) -> Dict[str, Any]:
         """``h5py`` ``create_dataset`` keywords for the output's sentence datasets."""
@@ -300,7 +306,8 @@ def embed_shard(embedder, source: SentenceFile, directory: str, settings: EmbedS
         """Embed the batches in ``group`` as row streams: the vectors and final state of
         one ``embed_batch`` after another, faster."""
         batches = [mine for mine, _ in group if mine]
-        embedded = embedder.embed_batches([[tokens for _, tokens in mine] for mine in batches])
+        embedded = embedder.embed_batches([[tokens for _, tokens in mine] for mine in batches],
+                                          settings.window, settings.window_overlap, batch_size)
         for mine, vectors in zip(batches, embedded):
             for (index, _), vector in zip(mine, vectors):
                 outputs[str(index)] = pool_tokens(select_layers(vector, settings.output_format), settings.pool)
@@ -451,6 +458,10 @@ def run_embedding_job(embedder, source: SentenceFile, output_path: "os.PathLike 
     whether finished work was kept for ``resume=True``.
     """
     output = os.fspath(output_path)
+    if settings.window and embedder.state_mode == "carry" and world_size > 1:
+        raise ConfigurationError("windows with state 'carry' cannot be sharded: a process's windows would "
+                                 "form other carried-state chains than a single process's; use state "
+                                 "'warm' or 'zero'")
     _check_output(source, output)
     if settings.use_sentence_keys:
         _check_keys(source)
@@ -482,6 +493,9 @@ def run_embedding_job(embedder, source: SentenceFile, output_path: "os.PathLike 
                     attributes["torchelmo_compression_level"] = settings.dataset_options()["compression_opts"]
                 attributes["torchelmo_pool"] = settings.pool
                 attributes["torchelmo_tokenizer"] = record["tokenizer"]
+                attributes["torchelmo_window"] = settings.window
+                if settings.window:
+                    attributes["torchelmo_window_overlap"] = settings.window_overlap
                 merge_segments(source, directory, output, settings, world_size, attributes)
                 shutil.rmtree(directory)
         except (KeyboardInterrupt, OSError, OutputError) as error:

@@ -15,6 +15,7 @@ from .embed_job import EmbedSettings, run_embedding_job
 from .row_streams import STREAM_BATCHES
 from .sentences import InputPolicy, open_sentence_file
 from .states import StateMode
+from .windows import Windowing
 
 logger = logging.getLogger(__name__)
 PathLike = Union[str, os.PathLike]
@@ -92,42 +93,55 @@ class ElmoEmbedder(BiLmControls):
             layers, mask = self.elmo_bilm.embed_layers(char_ids)
         return layers, mask.long()
 
-    def embed_sentence(self, sentence: List[str]) -> np.ndarray:
+    def embed_sentence(self, sentence: List[str], window: int = 0,
+                       window_overlap: Optional[int] = None) -> np.ndarray:
         """One tokenized sentence -> ``(num_layers, len(sentence), dim)`` float32 array."""
-        return self.embed_batch([sentence])[0]
+        return self.embed_batch([sentence], window, window_overlap)[0]
 
-    def embed_batch(self, batch: List[List[str]]) -> List[np.ndarray]:
+    def embed_batch(self, batch: List[List[str]], window: int = 0,
+                    window_overlap: Optional[int] = None) -> List[np.ndarray]:
         """Each sentence -> ``(num_layers, len(sentence), dim)``; empty ones give ``(3, 0, dim)``.
 
         A batch of only empty sentences is not run (the carried state stays as it was).
         """
-        return self.embed_batches([batch])[0]
+        return self.embed_batches([batch], window, window_overlap)[0]
 
-    def embed_batches(self, batches: Sequence[List[List[str]]]) -> List[List[np.ndarray]]:
+    def embed_batches(self, batches: Sequence[List[List[str]]], window: int = 0,
+                      window_overlap: Optional[int] = None,
+                      batch_size: int = DEFAULT_BATCH_SIZE) -> List[List[np.ndarray]]:
         """:meth:`embed_batch` on each batch in turn, with the same vectors and final state,
         but faster: the batches' rows run as streams (see :meth:`ElmoBiLm.embed_batches`).
 
+        ``window > 0``: sentences longer than ``window`` tokens are embedded in windows of
+        ``window`` tokens overlapping by ``window_overlap`` (default ``window // 4``) and
+        stitched back; a batch's sentences and windows run as consecutive batches of at most
+        ``batch_size`` (or the batch's size, if larger), one at a time (see
+        :mod:`torchelmo.windows`).
+        Without sentences over ``window`` tokens, the vectors are those without windows.
+
         Raises :class:`TokensError` (a ``TypeError``) for a sentence given as one string.
         """
+        windowing = Windowing.from_settings(window, window_overlap)
         for batch in batches:
             if isinstance(batch, str) or any(isinstance(s, str) for s in batch):
                 raise TokensError("a sentence must be a list of tokens, got a str; split it first "
                                   "(sentence.split(), or torchelmo.tokenizer for raw text)")
         with torch.inference_mode():
-            layers = self.elmo_bilm.embed_batches(batches)
+            layers = self.elmo_bilm.embed_batches(batches) if windowing is None else \
+                windowing.embed_batches(batches, self.elmo_bilm.embed_batches, batch_size)
         return [[sentence.numpy() for sentence in batch] for batch in layers]
 
-    def embed_sentences(self, sentences: Iterable[List[str]],
-                        batch_size: int = DEFAULT_BATCH_SIZE) -> Iterator[np.ndarray]:
+    def embed_sentences(self, sentences: Iterable[List[str]], batch_size: int = DEFAULT_BATCH_SIZE,
+                        window: int = 0, window_overlap: Optional[int] = None) -> Iterator[np.ndarray]:
         """Embed an iterable of sentences lazily, ``batch_size`` at a time, in order.
 
         Vectors equal those of :meth:`embed_batch` on consecutive batches; ``STREAM_BATCHES``
-        batches are embedded together.
+        batches are embedded together. ``window``: as in :meth:`embed_batches`.
         """
         if batch_size < 1:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
-        for window in _batches(sentences, batch_size * STREAM_BATCHES):
-            for batch in self.embed_batches(list(_batches(window, batch_size))):
+        for group in _batches(sentences, batch_size * STREAM_BATCHES):
+            for batch in self.embed_batches(list(_batches(group, batch_size)), window, window_overlap, batch_size):
                 yield from batch
 
     def embed_file(self, input_file: Union[PathLike, IO], output_file_path: PathLike,
@@ -136,7 +150,8 @@ class ElmoEmbedder(BiLmControls):
                    progress: bool = True, resume: bool = False, overwrite: bool = False,
                    input_policy: Optional[InputPolicy] = None, checkpoint_every: int = 20,
                    dtype: str = "float32", compression: str = "none", compression_level: Optional[int] = None,
-                   pool: str = "none", tokenize: bool = False) -> None:
+                   pool: str = "none", tokenize: bool = False, window: int = 0,
+                   window_overlap: Optional[int] = None) -> None:
         """Embed a file of whitespace-tokenized sentences (one per line) into HDF5.
 
         The output has one float32 dataset per sentence, keyed by its 0-based line index
@@ -159,11 +174,19 @@ class ElmoEmbedder(BiLmControls):
         English rules); ``sentence_to_index`` still maps the (stripped) lines, and each dataset
         gets the attributes ``tokens`` and ``token_offsets`` (``(tokens, 2)``: start and end of
         each token in that line).
+
+        Long documents: ``window=N`` embeds sentences over ``N`` tokens in overlapping windows
+        of ``N`` tokens (``window_overlap``, default ``N // 4``) stitched back to full length
+        (see :mod:`torchelmo.windows`); the default ``input_policy`` then has no sentence-length
+        limit.
         """
         settings = EmbedSettings(output_format=output_format, batch_size=batch_size,
                                  forget_sentences=forget_sentences, use_sentence_keys=use_sentence_keys,
                                  checkpoint_every=checkpoint_every, dtype=dtype, compression=compression,
-                                 compression_level=compression_level, pool=pool)
+                                 compression_level=compression_level, pool=pool, window=window,
+                                 window_overlap=window_overlap)
+        if input_policy is None and window:
+            input_policy = InputPolicy(max_sentence_length=0)
         source = open_sentence_file(input_file, input_policy, tokenize=tokenize)
         try:
             run_embedding_job(self, source, output_file_path, settings, resume=resume, overwrite=overwrite,
