@@ -114,7 +114,9 @@ def test_cli_window_on_a_5000_token_sentence(tmp_path, model_args, capsys):
     source.write_text(" ".join(sentence(5000)) + "\nthe cat sat .\n")
     out = tmp_path / "out.hdf5"
     assert main(["embed", str(source), str(out), "--top", *model_args]) == 2  # the limit applies without
-    assert "line 1 has 5000 tokens, more than the limit of 1000" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "line 1 has 5000 tokens, more than the limit of 1000" in err
+    assert err.rstrip().endswith("embed them in windows with --window N, or raise --max-sentence-length")
     assert main(["embed", str(source), str(out), "--top", "--window", "128", "--window-overlap", "8",
                  "--state", "zero", *model_args]) == 0
     with h5py.File(out, "r") as f:

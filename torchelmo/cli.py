@@ -332,18 +332,21 @@ CLI_HINTS = {
     "train_resume_or_elsewhere": ("resume", "pass --resume to continue it, or choose another output directory"),
     "errors": ("errors", "use --errors replace or --errors skip"),
     "blank_lines": ("blank_lines", "remove them or use --blank-lines skip"),
-    "max_sentence_length": ("max_sentence_length", "split long sentences or raise --max-sentence-length"),
+    "max_sentence_length": (("window", "embed them in windows with --window N, or raise --max-sentence-length"),
+                            ("max_sentence_length", "split long sentences or raise --max-sentence-length")),
     "sentence_keys": ("use_sentence_keys", "drop --use-sentence-keys to key datasets by line index"),
     "model_files": ("options_file", "or download the files elsewhere and pass --options-file and --weight-file"),
 }
 
 
 def error_line(error: ElmoError, args: argparse.Namespace) -> str:
-    """The one line printed for ``error``: its message, and advice naming a flag this command has."""
-    dest, advice = CLI_HINTS.get(error.hint or "", (None, None))
-    if dest is None or not hasattr(args, dest):
-        return f"torchelmo: error: {error.message}"
-    return f"torchelmo: error: {error.message}; {advice}"
+    """The one line printed for ``error``: its message, and the first advice (a hint may offer
+    several, best first) naming a flag this command has."""
+    hint = CLI_HINTS.get(error.hint or "", ())
+    for dest, advice in (hint,) if hint and isinstance(hint[0], str) else hint:
+        if hasattr(args, dest):
+            return f"torchelmo: error: {error.message}; {advice}"
+    return f"torchelmo: error: {error.message}"
 
 
 def main(argv: Optional[List[str]] = None) -> int:
