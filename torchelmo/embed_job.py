@@ -476,9 +476,10 @@ def run_embedding_job(embedder, source: SentenceFile, output_path: "os.PathLike 
             if fresh:
                 _start_fresh(directory, record)
         barrier()
-        logger.info("Embedding %s (%d lines, tokenizer %s) with %s on %s: format %s, batch size %d, %s, rank %d "
+        logger.info("Embedding %s (%d lines, tokenizer %s) with %s on %s: format %s, batch size %d, %s, %s, rank %d "
                     "of %d -> %s", source.display_name, source.num_lines, record["tokenizer"],
                     record["model"]["weight_file"], embedder.device, settings.output_format, settings.batch_size,
+                    f"window {settings.window} overlap {settings.window_overlap}" if settings.window else "no window",
                     ", ".join(f"{k} {v}" for k, v in record["embedder"].items()), rank, world_size, output)
         try:
             embed_shard(embedder, source, directory, settings, rank, world_size, progress)
