@@ -193,10 +193,11 @@ def test_lock_refuses_a_second_writer_at_once(tmp_path):
 
 
 def test_two_runs_into_one_output_and_sigterm(options_file, weight_file, tmp_path, model_args):
-    source = corpus(tmp_path / "in.txt", 20000, seed=3)  # far more than the test lets it do
+    # Far more than the test lets it do, even on a fast idle machine: one sentence a batch.
+    source = corpus(tmp_path / "in.txt", 100000, seed=3)
     output = tmp_path / "out.hdf5"
     args = [sys.executable, "-m", "torchelmo.cli", "embed", str(source), str(output), "--top", *model_args,
-            "--batch-size", "4", "--checkpoint-every", "2"]
+            "--batch-size", "1", "--checkpoint-every", "10"]
     first = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=ENV)
     deadline = time.time() + 120
     while time.time() < deadline and len(list(tmp_path.glob("out.hdf5.partial/segment-*"))) < 2:
