@@ -59,26 +59,26 @@ def _find_cycle(heads: np.ndarray) -> Optional[List[int]]:
 def _chu_liu_edmonds(scores: np.ndarray) -> np.ndarray:
     """Contract cycles until the greedy heads form a tree, then expand the contractions.
 
-    Iterative (a sentence of n words can need n contractions, beyond Python's recursion limit).
+    Iterative (a sentence of n words can need n contractions, beyond Python's recursion limit);
+    only the current scores are kept, so memory stays that of one ``(n + 1, n + 1)`` array.
     """
-    contractions = []
+    contractions = []  # (greedy heads, cycle, rest, best_entry, best_exit) of each contraction
     while True:
         heads = scores.argmax(axis=1)
         heads[0] = -1
         cycle = _find_cycle(heads)
         if cycle is None:
             break
-        contraction = _contract(scores, heads, cycle)
-        contractions.append(contraction)
-        scores = contraction[-1]
-    for contracted_heads, cycle, rest, best_entry, best_exit, _ in reversed(contractions):
+        scores, contraction = _contract(scores, heads, cycle)
+        contractions.append((heads, *contraction))
+    for contracted_heads, cycle, rest, best_entry, best_exit in reversed(contractions):
         heads = _expand(heads, contracted_heads, cycle, rest, best_entry, best_exit)
     return heads
 
 
 def _contract(scores: np.ndarray, heads: np.ndarray, cycle_nodes: List[int]):
-    """Merge ``cycle_nodes`` into one node; returns the pieces :func:`_expand` needs and the
-    reduced ``(rest + 1, rest + 1)`` scores (the merged node last)."""
+    """Merge ``cycle_nodes`` into one node: the reduced ``(rest + 1, rest + 1)`` scores (the
+    merged node last) and ``(cycle, rest, best_entry, best_exit)``, what :func:`_expand` needs."""
     in_cycle = np.zeros(len(heads), dtype=bool)
     in_cycle[cycle_nodes] = True
     rest = np.flatnonzero(~in_cycle)  # includes the root, at position 0
@@ -93,7 +93,7 @@ def _contract(scores: np.ndarray, heads: np.ndarray, cycle_nodes: List[int]):
     reduced[:contracted, :contracted] = scores[np.ix_(rest, rest)]
     reduced[contracted, :contracted] = entering[best_entry, np.arange(contracted)]
     reduced[:contracted, contracted] = leaving[np.arange(contracted), best_exit]
-    return heads, cycle, rest, best_entry, best_exit, reduced
+    return reduced, (cycle, rest, best_entry, best_exit)
 
 
 def _expand(heads: np.ndarray, contracted_heads: np.ndarray, cycle: np.ndarray, rest: np.ndarray,
