@@ -14,7 +14,7 @@ from .embed_job import COMPRESSIONS, DEFAULT_GZIP_LEVEL, DTYPES, POOLS
 from .errors import ElmoError, Interrupted, Terminated
 from .files import signals_raise
 from .gemm import PRECISIONS
-from .sentences import BLANK_LINES, DEFAULT_MAX_SENTENCE_LENGTH, ENCODING_ERRORS
+from .sentences import BLANK_LINES, DEFAULT_MAX_SENTENCE_LENGTH, ENCODING_ERRORS, default_max_sentence_length
 from .states import STATE_MODES
 
 logger = logging.getLogger("torchelmo")
@@ -98,7 +98,7 @@ def _input_policy(args: argparse.Namespace):
 
     limit = args.max_sentence_length
     if limit is None:
-        limit = 0 if getattr(args, "window", 0) else DEFAULT_MAX_SENTENCE_LENGTH
+        limit = default_max_sentence_length(getattr(args, "window", 0))
     if limit < 0:
         raise ElmoError(f"--max-sentence-length must be >= 0, got {limit}")
     return InputPolicy(errors=args.errors, blank_lines=args.blank_lines, max_sentence_length=limit)
@@ -324,26 +324,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # hint key (see errors.HINTS) -> (the flag's argparse name, what to tell a user of this command)
+# hint key -> (flag's dest, advice) pairs, best first: the first whose flag the command has is shown.
 CLI_HINTS = {
-    "resume": ("resume", "run the same command with --resume to finish"),
-    "overwrite": ("overwrite", "pass --overwrite to replace it"),
-    "resume_or_overwrite": ("resume", "pass --resume to finish it or --overwrite to start over"),
-    "train_resume": ("resume", "continue with --resume"),
-    "train_resume_or_elsewhere": ("resume", "pass --resume to continue it, or choose another output directory"),
-    "errors": ("errors", "use --errors replace or --errors skip"),
-    "blank_lines": ("blank_lines", "remove them or use --blank-lines skip"),
+    "resume": (("resume", "run the same command with --resume to finish"),),
+    "overwrite": (("overwrite", "pass --overwrite to replace it"),),
+    "resume_or_overwrite": (("resume", "pass --resume to finish it or --overwrite to start over"),),
+    "train_resume": (("resume", "continue with --resume"),),
+    "train_resume_or_elsewhere": (("resume", "pass --resume to continue it, or choose another output directory"),),
+    "errors": (("errors", "use --errors replace or --errors skip"),),
+    "blank_lines": (("blank_lines", "remove them or use --blank-lines skip"),),
     "max_sentence_length": (("window", "embed them in windows with --window N, or raise --max-sentence-length"),
                             ("max_sentence_length", "split long sentences or raise --max-sentence-length")),
-    "sentence_keys": ("use_sentence_keys", "drop --use-sentence-keys to key datasets by line index"),
-    "model_files": ("options_file", "or download the files elsewhere and pass --options-file and --weight-file"),
+    "sentence_keys": (("use_sentence_keys", "drop --use-sentence-keys to key datasets by line index"),),
+    "model_files": (("options_file", "or download the files elsewhere and pass --options-file and --weight-file"),),
 }
 
 
 def error_line(error: ElmoError, args: argparse.Namespace) -> str:
     """The one line printed for ``error``: its message, and the first advice (a hint may offer
     several, best first) naming a flag this command has."""
-    hint = CLI_HINTS.get(error.hint or "", ())
-    for dest, advice in (hint,) if hint and isinstance(hint[0], str) else hint:
+    for dest, advice in CLI_HINTS.get(error.hint or "", ()):
         if hasattr(args, dest):
             return f"torchelmo: error: {error.message}; {advice}"
     return f"torchelmo: error: {error.message}"

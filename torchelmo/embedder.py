@@ -13,7 +13,7 @@ from .errors import ConfigurationError, TokensError
 from .models import resolve_model_files
 from .embed_job import EmbedSettings, run_embedding_job
 from .row_streams import STREAM_BATCHES
-from .sentences import InputPolicy, open_sentence_file
+from .sentences import InputPolicy, default_max_sentence_length, open_sentence_file
 from .states import StateMode
 from .windows import Windowing
 
@@ -185,8 +185,8 @@ class ElmoEmbedder(BiLmControls):
                                  checkpoint_every=checkpoint_every, dtype=dtype, compression=compression,
                                  compression_level=compression_level, pool=pool, window=window,
                                  window_overlap=window_overlap)
-        if input_policy is None and window:
-            input_policy = InputPolicy(max_sentence_length=0)
+        if input_policy is None:
+            input_policy = InputPolicy(max_sentence_length=default_max_sentence_length(window))
         source = open_sentence_file(input_file, input_policy, tokenize=tokenize)
         try:
             run_embedding_job(self, source, output_file_path, settings, resume=resume, overwrite=overwrite,

@@ -34,6 +34,12 @@ SPOOL_PREFIX = ".torchelmo-input-"
 WHITESPACE = "whitespace"  # the tokenizer of a file read without ``tokenize``: str.split
 
 
+def default_max_sentence_length(window: int = 0) -> int:
+    """The length limit when none is given: :data:`DEFAULT_MAX_SENTENCE_LENGTH`, or none (0)
+    when long sentences are embedded in windows of ``window`` tokens."""
+    return 0 if window else DEFAULT_MAX_SENTENCE_LENGTH
+
+
 def raw_lines(f: BinaryIO) -> Iterator[bytes]:
     """The lines of a binary file without their ends: ``\\n``, ``\\r\\n`` and a lone ``\\r`` end
     a line; a leading UTF-8 byte-order mark is dropped."""
