@@ -12,19 +12,23 @@ and the largest absolute difference from the baseline's vectors.
     python benchmarks/batch_sizes.py                               # GPU 0, fp32
     python benchmarks/batch_sizes.py --precision fp32 bf16         # bf16 products too
     python benchmarks/batch_sizes.py --device cpu --quick --batch-sizes 8 16 --sentences 32
+
+The sentences come from UD English-EWT dev in ``../shared/`` beside the repository; ``--text
+FILE`` or ``$TORCHELMO_BENCH_TEXT`` names another CoNLL-U file. ``gpu_smoke.py`` runs the same
+table on the bundled warm-up text.
 """
 import argparse
 import resource
 import sys
 import time
 from pathlib import Path
-from typing import Callable, List, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from embed_throughput import DEFAULT_TEXT, ORIGINAL, QUICK, embed_plain, read_sentences  # noqa: E402
+from embed_throughput import DEFAULT_TEXT, ORIGINAL, QUICK, TEXT_VARIABLE, embed_plain, read_sentences  # noqa: E402
 
 from torchelmo import ElmoBiLm, ElmoEmbedder, ElmoOptions, save_weights  # noqa: E402
 
@@ -44,6 +48,57 @@ def measure(run: Callable[[], List[np.ndarray]], device: torch.device) -> Tuple[
     return time.perf_counter() - start, peak, vectors
 
 
+def run(sentences: List[List[str]], device: torch.device, batch_sizes: Sequence[int],
+        precisions: Sequence[str] = ("fp32",), quick: bool = False, baseline: bool = True,
+        workdir: Path = Path("/tmp/elmo-batch-sizes")) -> List[Dict[str, object]]:
+    """Print the table for ``sentences`` on ``device`` and return its rows (batch, variant,
+    tokens/s, sentences/s, peak MB, speedup, max |diff|; None where there is no baseline)."""
+    tokens = sum(len(s) for s in sentences)
+    options = ElmoOptions.from_dict(QUICK if quick else ORIGINAL)
+    workdir.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(0)
+    options.save(workdir / "options.json")
+    save_weights(ElmoBiLm(options), workdir / "weights.hdf5")
+    cuda_device = -1 if device.type == "cpu" else (device.index or 0)
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
+    print(f"{'small (--quick)' if quick else 'original'} architecture, random weights; {len(sentences)} "
+          f"sentences, {tokens} tokens; stateful; {name}; torch {torch.__version__}\n")
+    header = f"{'batch':>6}  {'variant':<16}{'tokens/s':>11}{'sent/s':>10}{'peak MB':>10}{'speedup':>9}{'max |diff|':>12}"
+    print(header)
+    print("-" * len(header))
+    rows: List[Dict[str, object]] = []
+
+    def report(batch_size: int, variant: str, measured: Tuple[float, float, List[np.ndarray]],
+               reference: Optional[Tuple[float, float, List[np.ndarray]]]) -> None:
+        """One row; ``reference`` is the baseline's measurement (``measured`` itself for the baseline)."""
+        seconds, peak, vectors = measured
+        speedup = reference[0] / seconds if reference else None
+        compared = reference is not None and reference is not measured
+        diff = max(float(np.abs(a - b).max()) for a, b in zip(vectors, reference[2])) if compared else None
+        rows.append({"batch": batch_size, "variant": variant, "tokens_per_s": tokens / seconds,
+                     "sentences_per_s": len(sentences) / seconds, "peak_mb": peak, "speedup": speedup,
+                     "max_diff": diff})
+        print(f"{batch_size:>6}  {variant:<16}{tokens / seconds:>11.1f}{len(sentences) / seconds:>10.2f}{peak:>10.0f}"
+              f"{'-' if speedup is None else f'{speedup:.2f}x':>9}{'-' if diff is None else f'{diff:.1e}':>12}")
+
+    for batch_size in batch_sizes:
+        reference = None
+        if baseline:
+            bilm = ElmoBiLm.from_files(workdir / "options.json", workdir / "weights.hdf5").to(device).eval()
+            reference = measure(lambda b=bilm: embed_plain(b, sentences, batch_size, True, device), device)
+            del bilm
+            report(batch_size, "baseline", reference, reference)
+        for precision in precisions:
+            embedder = ElmoEmbedder(workdir / "options.json", workdir / "weights.hdf5",
+                                    cuda_device=cuda_device, precision=precision)
+            embedder.embed_batch(sentences[:2])  # kernel selection and allocation outside the timing
+            embedder.reset_states()
+            measured = measure(lambda e=embedder: list(e.embed_sentences(sentences, batch_size)), device)
+            del embedder
+            report(batch_size, "torchelmo-" + precision, measured, reference)
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="cuda", help="cuda (GPU 0), cuda:N or cpu")
@@ -52,7 +107,9 @@ def main() -> None:
     parser.add_argument("--precision", nargs="+", default=["fp32"], choices=["fp32", "bf16"])
     parser.add_argument("--quick", action="store_true", help="a small model (LSTM 1024, projection 128)")
     parser.add_argument("--no-baseline", action="store_true", help="time torchelmo only")
-    parser.add_argument("--text", type=Path, default=DEFAULT_TEXT, help="CoNLL-U file to take sentences from")
+    parser.add_argument("--text", type=Path, default=DEFAULT_TEXT,
+                        help=f"CoNLL-U file to take sentences from (default ${TEXT_VARIABLE}, else UD English-EWT "
+                             f"dev in ../shared)")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/elmo-batch-sizes"),
                         help="where the random model is written")
     args = parser.parse_args()
@@ -61,38 +118,7 @@ def main() -> None:
     if device.type == "cuda" and not torch.cuda.is_available():
         raise SystemExit("no GPU visible to PyTorch; run with --device cpu")
     sentences = read_sentences(args.text.resolve(), args.sentences, 5, 50)
-    tokens = sum(len(s) for s in sentences)
-    options = ElmoOptions.from_dict(QUICK if args.quick else ORIGINAL)
-    args.workdir.mkdir(parents=True, exist_ok=True)
-    torch.manual_seed(0)
-    options.save(args.workdir / "options.json")
-    save_weights(ElmoBiLm(options), args.workdir / "weights.hdf5")
-    cuda_device = -1 if device.type == "cpu" else (device.index or 0)
-    name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
-    print(f"{'small (--quick)' if args.quick else 'original'} architecture, random weights; {len(sentences)} "
-          f"sentences, {tokens} tokens; stateful; {name}; torch {torch.__version__}\n")
-    header = f"{'batch':>6}  {'variant':<16}{'tokens/s':>11}{'sent/s':>10}{'peak MB':>10}{'speedup':>9}{'max |diff|':>12}"
-    print(header)
-    print("-" * len(header))
-    for batch_size in args.batch_sizes:
-        baseline = None
-        if not args.no_baseline:
-            bilm = ElmoBiLm.from_files(args.workdir / "options.json", args.workdir / "weights.hdf5").to(device).eval()
-            baseline = measure(lambda b=bilm: embed_plain(b, sentences, batch_size, True, device), device)
-            del bilm
-            print(f"{batch_size:>6}  {'baseline':<16}{tokens / baseline[0]:>11.1f}{len(sentences) / baseline[0]:>10.2f}"
-                  f"{baseline[1]:>10.0f}{'1.00x':>9}{'-':>12}")
-        for precision in args.precision:
-            embedder = ElmoEmbedder(args.workdir / "options.json", args.workdir / "weights.hdf5",
-                                    cuda_device=cuda_device, precision=precision)
-            embedder.embed_batch(sentences[:2])  # kernel selection and allocation outside the timing
-            embedder.reset_states()
-            seconds, peak, vectors = measure(lambda e=embedder: list(e.embed_sentences(sentences, batch_size)), device)
-            del embedder
-            speedup = f"{baseline[0] / seconds:.2f}x" if baseline else "-"
-            diff = f"{max(float(np.abs(a - b).max()) for a, b in zip(vectors, baseline[2])):.1e}" if baseline else "-"
-            print(f"{batch_size:>6}  {'torchelmo-' + precision:<16}{tokens / seconds:>11.1f}"
-                  f"{len(sentences) / seconds:>10.2f}{peak:>10.0f}{speedup:>9}{diff:>12}")
+    run(sentences, device, args.batch_sizes, args.precision, args.quick, not args.no_baseline, args.workdir)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,9 @@ process so that its peak memory (``ru_maxrss``, the resident set size) is its ow
 gives tokens/s, sentences/s, peak RSS, the RSS growth while embedding, the speedup over the
 baseline measured in this same run, and the largest absolute difference from the baseline's
 vectors. ``torchelmo`` is ``ElmoEmbedder.embed_sentences`` (consecutive batches run as row
-streams); ``torchelmo-per-batch`` calls ``embed_batch`` batch after batch instead. Sentences are real English (UD English-EWT dev, lengths 16-36 tokens, mean ~25).
+streams); ``torchelmo-per-batch`` calls ``embed_batch`` batch after batch instead. Sentences are real English (UD English-EWT dev, lengths 16-36 tokens, mean ~25), read from
+``../shared/`` beside the repository; ``--text FILE`` or ``$TORCHELMO_BENCH_TEXT`` names another
+CoNLL-U file.
 
     python benchmarks/embed_throughput.py                 # the figures in docs/speed.md
     python benchmarks/embed_throughput.py --quick         # a small model, seconds
@@ -45,13 +47,20 @@ QUICK = {"char_cnn": {"activation": "relu", "embedding": {"dim": 16}, "n_highway
                       "filters": [[1, 32], [2, 32], [3, 64], [4, 128]]},
          "lstm": {"cell_clip": 3, "dim": 1024, "n_layers": 2, "proj_clip": 3, "projection_dim": 128,
                   "use_skip_connections": True}}
-DEFAULT_TEXT = Path(__file__).resolve().parents[1] / "../shared/data/ud-english-ewt/en_ewt-ud-dev.conllu"
+# UD English-EWT dev in shared/ beside the repository, unless $TORCHELMO_BENCH_TEXT names another
+# CoNLL-U file (or --text does, for the scripts that have it).
+TEXT_VARIABLE = "TORCHELMO_BENCH_TEXT"
+DEFAULT_TEXT = Path(os.environ.get(TEXT_VARIABLE) or
+                    Path(__file__).resolve().parents[1] / "../shared/data/ud-english-ewt/en_ewt-ud-dev.conllu")
 GEMM_OPS = ("mm", "addmm", "bmm", "baddbmm", "linear", "_linear_pointwise", "convolution", "linear_dynamic")
 
 
 def read_texts(path: Path, count: int, min_tokens: int, max_tokens: int) -> List[Tuple[str, List[str]]]:
     """The first ``count`` sentences of a CoNLL-U file with ``min_tokens..max_tokens`` tokens, as
     ``(raw text, tokens)``: the ``# text =`` comment and the word forms."""
+    if not path.is_file():
+        raise SystemExit(f"{path}: no such file; name a CoNLL-U file (e.g. UD English-EWT's en_ewt-ud-dev.conllu) "
+                         f"with --text or ${TEXT_VARIABLE}")
     sentences, text, tokens = [], "", []
     with open(path, encoding="utf-8") as f:
         for line in f:

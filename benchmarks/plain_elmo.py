@@ -5,8 +5,8 @@ fast path of torchelmo. It takes its parameters from a :class:`torchelmo.ElmoBiL
 everything the straightforward way, as AllenNLP's ``_ElmoBiLm`` does:
 
 - the character CNN embeds every position of the padded batch, padding included, with one
-  ``conv1d`` per filter width, max over time, highway layers and the projection, the
-  products through ``torch.nn.functional.linear``;
+  ``conv1d`` per filter width (full fp32 on a GPU too: no TF32), max over time, highway
+  layers and the projection, the products through ``torch.nn.functional.linear``;
 - each LSTM direction of each layer loops over timesteps: per step it slices the rows of the
   length-sorted batch that are still active, runs one GEMM for the input and one for the
   state, clones the full-batch state and writes the new rows into it;
@@ -17,7 +17,8 @@ everything the straightforward way, as AllenNLP's ``_ElmoBiLm`` does:
   when a batch is smaller (ELMo batches never hold all-padding rows, since every sentence
   has ``<S>`` and ``</S>``, so every row of a batch updates its state).
 """
-from typing import List, Optional, Tuple
+import contextlib
+from typing import Iterator, List, Optional, Tuple
 
 import torch
 from torch.nn import functional as F
@@ -26,6 +27,18 @@ from torchelmo import ElmoBiLm
 from torchelmo.sentence_boundaries import add_sentence_boundaries, remove_sentence_boundaries
 
 State = Tuple[torch.Tensor, torch.Tensor]
+
+
+@contextlib.contextmanager
+def fp32_convolutions() -> Iterator[None]:
+    """cuDNN convolutions in full fp32 inside (torch lets them use TF32 by default, which
+    rounds inputs to 10 mantissa bits; torchelmo's character CNN is a plain fp32 product)."""
+    allowed = torch.backends.cudnn.allow_tf32
+    torch.backends.cudnn.allow_tf32 = False
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.allow_tf32 = allowed
 
 
 class PlainElmoBiLm:
@@ -64,8 +77,9 @@ class PlainElmoBiLm:
         ids, mask = add_sentence_boundaries(char_ids, mask, encoder.bos_ids, encoder.eos_ids)
         batch, timesteps, width = ids.shape
         x = F.embedding(ids.reshape(-1, width), encoder.char_embedding.weight).transpose(1, 2)  # (n, dim, 50)
-        features = [encoder.activation(F.conv1d(x, conv.weight, conv.bias).max(dim=-1).values)
-                    for conv in encoder.convolutions]
+        with fp32_convolutions():
+            features = [encoder.activation(F.conv1d(x, conv.weight, conv.bias).max(dim=-1).values)
+                        for conv in encoder.convolutions]
         x = torch.cat(features, dim=-1)
         for layer in encoder.highway.layers:
             transform, carry = F.linear(x, layer.weight, layer.bias).chunk(2, dim=-1)

@@ -1,4 +1,5 @@
 """Resumable, sharded embedding jobs give exactly what one uninterrupted process gives."""
+import json
 import os
 import signal
 import subprocess
@@ -102,6 +103,24 @@ def test_resume_refuses_changed_settings(options_file, weight_file, tmp_path, ch
         run_embedding_job(embedder, source, output, settings, resume=True, progress=False)
     assert named in str(error.value) and "overwrite=True" in str(error.value)
     assert listing(tmp_path) == before  # a refused command changes nothing
+
+
+def test_resume_refuses_a_run_made_on_another_kind_of_device(options_file, weight_file, tmp_path):
+    """job.json names the device: a GPU run's partial output is not finished on the CPU silently."""
+    source = open_sentence_file(str(corpus(tmp_path / "in.txt", 12)))
+    output = str(tmp_path / "out.hdf5")
+    settings = EmbedSettings(batch_size=4, checkpoint_every=1)
+    embedder = ElmoEmbedder(options_file, weight_file)
+    assert embedder.job_settings()["device"] == "cpu"
+    interrupted_run(embedder, source, output, settings)
+    record_path = os.path.join(output + ".partial", "job.json")
+    with open(record_path, encoding="utf-8") as f:
+        record = json.load(f)
+    record["embedder"]["device"] = "cuda"  # as a run with --cuda-device 0 records it
+    with open(record_path, "w", encoding="utf-8") as f:
+        json.dump(record, f)
+    with pytest.raises(ResumeError, match='embedder.device \\("cuda" then, "cpu" now\\)'):
+        run_embedding_job(embedder, source, output, settings, resume=True, progress=False)
 
 
 def listing(folder):

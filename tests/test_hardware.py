@@ -110,13 +110,3 @@ def test_cli_maps_hardware_errors_to_exit_2(monkeypatch, tmp_path, capsys):
     assert main(["embed", str(source), str(tmp_path / "out.h5"), "--top", "--precision", "int8"]) == 2
     assert "precision 'int8' needs exact int8 matrix products" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.txt"]
-
-
-def test_the_lstm_checks_too_when_configured_directly(monkeypatch, options_file):
-    from torchelmo import ElmoBiLm, ElmoOptions
-
-    monkeypatch.setattr(gemm, "_onednn_bf16_works", lambda: False)
-    monkeypatch.setattr(gemm, "onednn_linear_available", lambda: True)
-    layer = ElmoBiLm(ElmoOptions.from_file(options_file)).lstm.layers[0]
-    with pytest.raises(HardwareError, match="precision 'bf16' needs"):
-        layer.configure_inference("bf16")

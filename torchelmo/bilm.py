@@ -17,7 +17,6 @@ from torch import nn
 
 from .char_encoder import CharacterEncoder
 from .characters import BOS_TOKEN, EOS_TOKEN
-from .errors import ConfigurationError
 from .gemm import check_precision
 from .lstm import ElmoLstm, LstmState
 from .options import ElmoOptions
@@ -107,10 +106,13 @@ class ElmoBiLm(nn.Module):
 
     def set_state(self, state: Optional[LstmState]) -> None:
         """Make the next batch's rows start from ``state`` (as :meth:`get_state` returns it;
-        None: from zeros). Only in ``"carry"`` mode, the one that carries state."""
+        None: from zeros), moved to the device of this model's weights. Only in ``"carry"``
+        mode, the one that carries state."""
         if state is not None and self._state_mode != "carry":
             raise ValueError(f"set_state needs state mode 'carry'; this model's is {self._state_mode!r}")
-        self._carried = None if state is None else LstmState(state.hidden.detach(), state.memory.detach())
+        device = self.lstm.layers[0].input_weight.device
+        self._carried = None if state is None else LstmState(state.hidden.detach().to(device),
+                                                             state.memory.detach().to(device))
 
     def reset_states(self) -> None:
         """Forget the LSTM state carried over from previous batches."""
@@ -144,8 +146,8 @@ class ElmoBiLm(nn.Module):
         """Where ``rows`` batch rows start, by the state mode (None: zeros)."""
         if self._state_mode == "warm":
             warm = self.warm_state()
-            return LstmState(warm.hidden.to(like).expand(-1, -1, rows, -1),
-                             warm.memory.to(like).expand(-1, -1, rows, -1))
+            return LstmState(warm.hidden.to(like.device).expand(-1, -1, rows, -1),
+                             warm.memory.to(like.device).expand(-1, -1, rows, -1))
         if self._state_mode == "carry" and self._carried is not None:
             return self._carried.for_batch(rows)
         return None
@@ -160,11 +162,10 @@ class ElmoBiLm(nn.Module):
     def set_inference(self, precision: str = "fp32", compile: bool = False) -> None:
         """The LSTM's inference matrix products in ``"fp32"`` (default, exact), ``"bf16"`` or
         ``"int8"`` (dynamic quantization, CPU only), and its cell update fused with
-        ``torch.compile``; see :meth:`torchelmo.lstm.BiLstmLayer.configure_inference`."""
+        ``torch.compile``; see :meth:`torchelmo.lstm.BiLstmLayer.configure_inference`. Whether
+        the device can run them is checked at the next batch, on the device the model is on
+        then (:class:`~torchelmo.errors.HardwareError`), so a model may be moved after this."""
         check_precision(precision)
-        if precision == "int8" and next(self.parameters()).device.type != "cpu":
-            raise ConfigurationError("precision 'int8' (dynamic quantization) runs on the CPU only; "
-                                     "use 'bf16' on a GPU")
         self._configure_layers(precision, compile)
 
     @property

@@ -1,8 +1,8 @@
 """The ``torchelmo`` command line. Thin: parses flags and calls the library.
 
-Errors a user can fix (missing files, bad options, bad input, a full disk) print one line
-and exit with the status of their class in :mod:`torchelmo.errors` (2; 130 when
-interrupted); the line adds the flag that would help when the error carries a hint and this
+Errors a user can fix (missing files, bad options, bad input, a full disk, a GPU out of
+memory) print one line and exit with the status of their class in :mod:`torchelmo.errors`
+(2; 130 when interrupted); the line adds the flag that would help when the error carries a hint and this
 command has that flag. ``--verbose`` shows the traceback too.
 """
 import argparse
@@ -10,8 +10,11 @@ import logging
 import sys
 from typing import List, Optional
 
+import torch
+
+from .devices import out_of_memory_line
 from .embed_job import COMPRESSIONS, DEFAULT_GZIP_LEVEL, DTYPES, POOLS
-from .errors import ElmoError, Interrupted, Terminated
+from .errors import ElmoError, HardwareError, Interrupted, Terminated
 from .files import signals_raise
 from .gemm import PRECISIONS
 from .sentences import BLANK_LINES, DEFAULT_MAX_SENTENCE_LENGTH, ENCODING_ERRORS, default_max_sentence_length
@@ -113,8 +116,8 @@ def _run_embed(args: argparse.Namespace) -> None:
     if args.batch_size < 1 or args.checkpoint_every < 1:
         raise ElmoError("--batch-size and --checkpoint-every must be positive")
     policy = _input_policy(args)
-    ctx = DistributedContext.from_environment("cuda" if args.cuda_device >= 0 else "cpu")
-    cuda_device = args.cuda_device if ctx.world_size == 1 or ctx.device.type == "cpu" else ctx.device.index
+    ctx = DistributedContext.from_environment(f"cuda:{args.cuda_device}" if args.cuda_device >= 0 else "cpu")
+    cuda_device = -1 if ctx.device.type == "cpu" else ctx.device.index
     if args.compression_level is not None and args.compression != "gzip":
         raise ElmoError("--compression-level needs --compression gzip")
     settings = EmbedSettings(output_format="all" if args.all else "top" if args.top else "average",
@@ -292,11 +295,12 @@ def _add_evaluate_parser(subparsers) -> None:
 def _run_evaluate(args: argparse.Namespace) -> None:
     import json
 
+    from .devices import resolve_device
     from .training import evaluate_files
 
     if args.batch_size < 1:
         raise ElmoError(f"--batch-size must be positive, got {args.batch_size}")
-    device = f"cuda:{args.cuda_device}" if args.cuda_device >= 0 else "cpu"
+    device = resolve_device(f"cuda:{args.cuda_device}" if args.cuda_device >= 0 else "cpu")
     result = evaluate_files(args.options_file, args.weight_file, args.vocab, args.data, args.softmax_file,
                             batch_size=args.batch_size, device=device)
     if args.json:
@@ -337,6 +341,7 @@ CLI_HINTS = {
                             ("max_sentence_length", "split long sentences or raise --max-sentence-length")),
     "sentence_keys": (("use_sentence_keys", "drop --use-sentence-keys to key datasets by line index"),),
     "model_files": (("options_file", "or download the files elsewhere and pass --options-file and --weight-file"),),
+    "batch_size": (("batch_size", "use a smaller --batch-size"),),
 }
 
 
@@ -359,7 +364,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     raise_exceptions, logging.raiseExceptions = logging.raiseExceptions, args.verbose
     try:
         with signals_raise():
-            args.func(args)
+            try:
+                args.func(args)
+            except torch.OutOfMemoryError as error:
+                raise HardwareError(out_of_memory_line(error), hint="batch_size") from error
     except ElmoError as error:
         if args.verbose:
             raise

@@ -1,7 +1,7 @@
 """Which process this is: rank, world size and device, from ``torchrun``'s environment.
 
 Under ``torchrun --nproc-per-node N`` (``WORLD_SIZE`` > 1) a process group is started: NCCL
-on GPUs, gloo on CPUs. Without it, the context is a single process and every collective
+on GPUs (each process's group bound to its GPU), gloo on CPUs. Without it, the context is a single process and every collective
 below is a no-op.
 """
 import datetime
@@ -13,7 +13,8 @@ from typing import Any, List, Optional
 import torch
 import torch.distributed as dist
 
-from .errors import ConfigurationError
+from .devices import resolve_device
+from .errors import HardwareError
 
 # Rank 0 alone builds the vocabulary and evaluates; the others wait this long for it.
 COLLECTIVE_TIMEOUT = datetime.timedelta(hours=2)
@@ -34,33 +35,38 @@ class DistributedContext:
 
     @classmethod
     def from_environment(cls, device: Optional[str] = None) -> "DistributedContext":
-        """Read ``RANK``/``WORLD_SIZE``/``LOCAL_RANK``; ``device`` is ``"cpu"``, ``"cuda"`` or
-        ``None`` (a GPU when there is one)."""
+        """Read ``RANK``/``WORLD_SIZE``/``LOCAL_RANK``; ``device`` is ``"cpu"``, ``"cuda"``,
+        ``"cuda:N"`` or ``None`` (a GPU when there is one). A single process uses GPU N
+        (default 0) and no other; under ``torchrun`` each process uses the GPU of its local
+        rank, bound to its NCCL process group."""
         world_size = int(os.environ.get("WORLD_SIZE", "1"))
         rank = int(os.environ.get("RANK", "0"))
         local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-        if device not in (None, "cpu", "cuda"):
-            raise ConfigurationError(f"device: expected 'cpu' or 'cuda', got {device!r}")
-        use_cuda = torch.cuda.is_available() if device is None else device == "cuda"
-        if use_cuda and not torch.cuda.is_available():
-            raise ConfigurationError("device cuda was asked for, but PyTorch sees no GPU")
-        if use_cuda:
-            if local_rank >= torch.cuda.device_count():
-                raise ConfigurationError(f"process {rank} wants GPU {local_rank}, but only "
-                                         f"{torch.cuda.device_count()} are visible")
-            torch.cuda.set_device(local_rank)
-            chosen = torch.device("cuda", local_rank)
-        else:
-            chosen = torch.device("cpu")
+        if device is None:
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        chosen = resolve_device(device)
+        if chosen.type == "cuda":
+            index = local_rank if world_size > 1 else (chosen.index or 0)
+            if index >= torch.cuda.device_count():
+                raise HardwareError(f"process {rank} wants GPU {index}, but only "
+                                    f"{torch.cuda.device_count()} are visible")
+            chosen = torch.device("cuda", index)
+            torch.cuda.set_device(chosen)
         owns_group = False
         if world_size > 1 and not dist.is_initialized():
-            dist.init_process_group("nccl" if use_cuda else "gloo", timeout=COLLECTIVE_TIMEOUT)
+            if chosen.type == "cuda":  # bound to its GPU: no collective has to guess the device
+                dist.init_process_group("nccl", timeout=COLLECTIVE_TIMEOUT, device_id=chosen)
+            else:
+                dist.init_process_group("gloo", timeout=COLLECTIVE_TIMEOUT)
             owns_group = True
         return cls(rank=rank, world_size=world_size, device=chosen, owns_group=owns_group)
 
     def barrier(self) -> None:
         if self.world_size > 1:
-            dist.barrier()
+            if self.device.type == "cuda":
+                dist.barrier(device_ids=[self.device.index])
+            else:
+                dist.barrier()
 
     def gather(self, obj: Any) -> List[Any]:
         """Every rank's ``obj`` (picklable), in rank order, on every rank."""
@@ -84,6 +90,6 @@ class DistributedContext:
         since the other ranks may never reach it."""
         if self.owns_group and dist.is_initialized():
             if completed:
-                dist.barrier()
+                self.barrier()
             gc.collect()  # objects in reference cycles (e.g. a finished DistributedDataParallel) hold the group
             dist.destroy_process_group()

@@ -82,9 +82,10 @@ class ElmoEmbedder(BiLmControls):
         return self.elmo_bilm.output_dim
 
     def job_settings(self) -> Dict[str, Any]:
-        """The settings of this embedder that change its vectors (recorded by embedding jobs)."""
+        """The settings of this embedder that change its vectors (recorded by embedding jobs):
+        precision, compile, state mode, and the kind of device (``"cpu"`` or ``"cuda"``)."""
         precision, compile = self.elmo_bilm.inference_settings
-        return {"precision": precision, "compile": compile, "state": self.state_mode}
+        return {"precision": precision, "compile": compile, "state": self.state_mode, "device": self.device.type}
 
     def batch_to_embeddings(self, batch: List[List[str]]) -> Tuple[torch.Tensor, torch.Tensor]:
         """Activations ``(batch, num_layers, timesteps, dim)`` and mask ``(batch, timesteps)`` (long)."""

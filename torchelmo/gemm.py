@@ -22,11 +22,13 @@ What the machine can run is checked with tiny products of the same kind, once
 """
 import functools
 import os
+import shutil
 from typing import Callable, Optional, Tuple, Union
 
 import torch
 from torch.nn import functional as F
 
+from .devices import bf16_problem, cuda_problem
 from .errors import HardwareError
 
 PRECISIONS = ("fp32", "bf16", "int8")
@@ -80,17 +82,31 @@ def _int_mm_works() -> bool:
         return False
 
 
+def _c_compiler() -> Optional[str]:
+    """The C compiler Triton would build its GPU kernel launchers with: ``$CC``, else ``gcc``,
+    else ``clang`` on the PATH; None when there is none."""
+    if os.environ.get("CC"):
+        return shutil.which(os.environ["CC"])
+    return shutil.which("gcc") or shutil.which("clang")
+
+
 @functools.lru_cache(maxsize=None)
 def _inductor_backend_problem(device_type: str) -> Optional[str]:
     """Why ``torch.compile`` (inductor) cannot build kernels for ``device_type`` (a sentence), or None.
 
     The CPU needs the C++ compiler inductor would call (``$CXX``, default ``g++``): it is
     looked up and asked for ``--version``, as inductor does, not used to build anything.
+    A GPU needs Triton, and a C compiler (``$CC``, ``gcc`` or ``clang``) for Triton's launchers.
     """
     try:
         if device_type == "cuda":
             from torch.utils._triton import has_triton
-            return None if has_triton() else "compile on a GPU needs the Triton compiler (pip install triton)"
+            if not has_triton():
+                return "compile on a GPU needs the Triton compiler (pip install triton)"
+            if _c_compiler() is None:
+                return (f"compile on a GPU needs a C compiler for Triton: {os.environ.get('CC') or 'gcc or clang'!r} "
+                        f"($CC, default gcc or clang) was not found")
+            return None
         from torch._inductor.cpp_builder import get_cpp_compiler
         get_cpp_compiler()
         return None
@@ -106,14 +122,14 @@ def unsupported_reason(precision: str = "fp32", compile: bool = False,
     check_precision(precision)
     device = torch.device(device)
     if device.type == "cuda":
-        if not torch.cuda.is_available():
-            return f"device {device} needs a CUDA GPU and a CUDA build of torch; none is available"
-        if device.index is not None and device.index >= torch.cuda.device_count():
-            return f"device {device} does not exist ({torch.cuda.device_count()} GPU(s) visible)"
+        problem = cuda_problem(device)
+        if problem is not None:
+            return problem
         if precision == "int8":
             return "precision 'int8' (dynamic quantization) runs on the CPU only; use 'bf16' on a GPU"
-        if precision == "bf16" and not torch.cuda.is_bf16_supported():
-            return f"precision 'bf16' needs a GPU with bfloat16 support; {torch.cuda.get_device_name(device)} has none"
+        problem = bf16_problem(device) if precision == "bf16" else None
+        if problem is not None:
+            return f"precision 'bf16': {problem}; use fp32"
     elif precision == "bf16" and onednn_linear_available() and not _onednn_bf16_works():
         return (f"precision 'bf16' needs a CPU with bfloat16 matrix products in oneDNN (AVX-512 BF16 or AMX); "
                 f"this CPU lacks them (torch's CPU capability: {torch.backends.cpu.get_cpu_capability()}); "

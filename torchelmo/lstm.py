@@ -152,8 +152,9 @@ class _TrainingRecurrence:
         zero-fill the whole projection once per step.
         """
         gates = torch.baddbmm(projected[i][:, :hidden.size(1)], hidden, self.state_weight)
-        memory, activated = lstm_cell(gates, memory, self.layer.cell_clip)
-        hidden = torch.bmm(activated, self.projection)
+        # Under autocast the products come out in bfloat16; the state keeps its own dtype.
+        memory, activated = lstm_cell(gates.to(memory.dtype), memory, self.layer.cell_clip)
+        hidden = torch.bmm(activated, self.projection).to(memory.dtype)
         if self.layer.proj_clip:
             hidden = hidden.clamp(-self.layer.proj_clip, self.layer.proj_clip)
         return hidden, memory
@@ -209,7 +210,9 @@ class BiLstmLayer(nn.Module):
         self.bias = nn.Parameter(torch.zeros(2, 4 * cell_dim))
         self.projection = nn.Parameter(torch.empty(2, projection_dim, cell_dim))
         self.precision = "fp32"
+        self.compile = False
         self._converted: Optional[List[Tuple[InferenceLinear, ...]]] = None
+        self._checked_device: Optional[torch.device] = None  # where precision and compile were checked
         self.compiled_cell: Optional[Callable] = None
         self.reset_parameters()
 
@@ -226,16 +229,23 @@ class BiLstmLayer(nn.Module):
         """Inference matrix products in ``"fp32"`` (default), ``"bf16"`` or ``"int8"``, and
         the cell update through ``torch.compile`` (fused by inductor) or eagerly in place.
 
-        bf16/int8 copies of the weights are made on the next inference call; call this again
-        after changing the weights. Raises HardwareError if this machine cannot run them.
+        Whether the device can run them is checked on the next inference call, on the device
+        the weights are on then (raising HardwareError), so that a layer configured on the CPU
+        and then moved (``.cuda()``) is checked, and its bf16/int8 copies of the weights made,
+        on the GPU. Call this again after changing the weights.
         """
-        check_inference_support(precision, compile, self.input_weight.device)
         self.precision = check_precision(precision)
-        self._converted = None
+        self.compile = compile
+        self._converted, self._checked_device = None, None
         self.compiled_cell = torch.compile(lstm_cell, dynamic=True) if compile else None
 
     def _inference_kernels(self) -> List[Tuple[InferenceLinear, ...]]:
-        """Per direction: (input + bias, state, projection) products."""
+        """Per direction: (input + bias, state, projection) products, for the device the
+        weights are on now (made again after a move to another device)."""
+        device = self.input_weight.device
+        if self._checked_device != device:
+            check_inference_support(self.precision, self.compile, device)
+            self._converted, self._checked_device = None, device
         if self._converted is not None:
             return self._converted
         kernels = [(InferenceLinear(self.input_weight[d], self.bias[d], self.precision),
@@ -328,6 +338,15 @@ class ElmoLstm(nn.Module):
         return LstmState(like.new_zeros(n, 2, rows, self.options.projection_dim),
                          like.new_zeros(n, 2, rows, self.options.dim))
 
+    @staticmethod
+    def state_dtype(inputs: torch.Tensor) -> torch.dtype:
+        """The dtype of the recurrent state (hidden and memory) for ``inputs``: at least float32
+        under autocast, whose bfloat16/float16 products would otherwise round the state at
+        every timestep; the inputs' dtype otherwise."""
+        if torch.is_autocast_enabled(inputs.device.type):
+            return torch.promote_types(inputs.dtype, torch.float32)
+        return inputs.dtype
+
     def forward(self, inputs: torch.Tensor, mask: torch.Tensor,
                 initial: Optional[LstmState] = None) -> Tuple[torch.Tensor, LstmState]:
         """``inputs`` ``(batch, time, input)``, ``mask`` ``(batch, time)`` (a prefix per row),
@@ -373,9 +392,10 @@ class ElmoLstm(nn.Module):
         else:
             sorted_index = index.index_select(0, order)
             x = TokenTable(inputs, torch.stack([sorted_index, sorted_index.gather(1, reversal)]))
-        state = initial if initial is not None else self.zero_state(rows, inputs)
-        hidden = state.hidden.to(inputs).index_select(2, order)
-        memory = state.memory.to(inputs).index_select(2, order)
+        like = inputs.new_empty(0, dtype=self.state_dtype(inputs))
+        state = initial if initial is not None else self.zero_state(rows, like)
+        hidden = state.hidden.to(like).index_select(2, order)
+        memory = state.memory.to(like).index_select(2, order)
 
         layer_outputs, final_hidden, final_memory = [], [], []
         for i, layer in enumerate(self.layers):

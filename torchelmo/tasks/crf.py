@@ -39,7 +39,10 @@ def viterbi(emissions: torch.Tensor, mask: torch.Tensor, transitions: torch.Tens
             end: torch.Tensor) -> List[List[int]]:
     """The best label sequence of each row under ``emissions`` ``(batch, time, num_labels)``
     plus ``transitions`` ``(num_labels, num_labels)`` and ``start``/``end`` ``(num_labels,)``
-    scores, as lists of each row's length (``mask`` ``(batch, time)``, tokens first)."""
+    scores, as lists of each row's length (``mask`` ``(batch, time)``, tokens first).
+
+    Backtracking follows every row at once on the scores' device; the paths are read once at
+    the end (reading one label at a time would wait for a GPU once per token)."""
     lengths = mask.sum(dim=1).tolist()
     score = start + emissions[:, 0]
     backpointers = []
@@ -48,16 +51,15 @@ def viterbi(emissions: torch.Tensor, mask: torch.Tensor, transitions: torch.Tens
         step = mask[:, t].unsqueeze(1)
         score = torch.where(step, best + emissions[:, t], score)
         backpointers.append(index)
-    paths = []
-    final = score + end
-    for row, length in enumerate(lengths):
-        label = int(final[row].argmax())
-        path = [label]
-        for t in range(length - 1, 0, -1):
-            label = int(backpointers[t - 1][row, label])
-            path.append(label)
-        paths.append(path[::-1])
-    return paths
+    # labels[t]: each row's label at t; past a row's end, its last label (the pointers of
+    # padded steps are not followed).
+    label = (score + end).argmax(dim=1)
+    labels = [label]
+    for t in range(emissions.size(1) - 1, 0, -1):
+        label = torch.where(mask[:, t], backpointers[t - 1].gather(1, label.unsqueeze(1)).squeeze(1), label)
+        labels.append(label)
+    table = torch.stack(labels[::-1], dim=1).tolist()  # (batch, time)
+    return [row[:max(length, 1)] for row, length in zip(table, lengths)]
 
 
 class ConditionalRandomField(nn.Module):

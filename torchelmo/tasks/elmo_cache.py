@@ -46,9 +46,10 @@ class ElmoLayerCache:
             self._compute(char_ids, list(missing.values()), keys, lengths)
         entries = [self.store[key] for key in keys]
         width = char_ids.size(1) + 2
-        packed = char_ids.new_zeros((len(keys), width, entries[0].size(-1)), dtype=torch.float32)
+        packed = torch.zeros(len(keys), width, entries[0].size(-1))  # on the CPU, then one copy to the device
         for i, entry in enumerate(entries):
-            packed[i, : entry.size(0)] = entry.to(packed.device, torch.float32)
+            packed[i, : entry.size(0)] = entry
+        packed = packed.to(char_ids.device)
         half = self.bilm.output_dim // 2
         token_layer = packed[..., :half]
         layers = [torch.cat([token_layer, token_layer], dim=-1)]
@@ -62,8 +63,8 @@ class ElmoLayerCache:
         with torch.no_grad():
             activations = self.bilm(char_ids[indexes, :longest])["activations"]
         half = activations[0].size(-1) // 2
-        joined = torch.cat([activations[0][..., :half], *activations[1:]], dim=-1)
+        joined = torch.cat([activations[0][..., :half], *activations[1:]], dim=-1).to("cpu", self.dtype)
         for row, i in enumerate(indexes):
-            entry = joined[row, : lengths[i] + 2].to("cpu", self.dtype).clone()
+            entry = joined[row, : lengths[i] + 2].clone()
             self.store[keys[i]] = entry
             self.nbytes += entry.numel() * entry.element_size()

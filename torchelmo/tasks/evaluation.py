@@ -7,6 +7,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import torch
 from tqdm import tqdm
 
+from .. import devices
 from ..errors import ConfigurationError
 from ..sentences import InputPolicy, open_sentence_file
 from .archive import load_archive
@@ -22,13 +23,9 @@ logger = logging.getLogger(__name__)
 
 
 def resolve_device(name: str, where: str = "device") -> str:
-    """``name`` checked: ``cpu``, or ``cuda``/``cuda:N`` when CUDA is available."""
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise ConfigurationError(f"{where}: {name!r} requested but CUDA is not available")
-    try:
-        return str(torch.device(name))
-    except RuntimeError:
-        raise ConfigurationError(f"{where}: expected 'cpu', 'cuda' or 'cuda:N', got {name!r}") from None
+    """``name`` checked: ``cpu``, or ``cuda``/``cuda:N`` for a GPU this machine has (see
+    :func:`torchelmo.devices.resolve_device`)."""
+    return str(devices.resolve_device(name, where))
 
 
 def to_device(batch: Batch, device: str) -> Batch:

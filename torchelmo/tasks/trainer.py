@@ -46,10 +46,12 @@ def _cpu_model() -> str:
         return ""
 
 
-def machine_description() -> Dict[str, Any]:
+def machine_description(device: str = "cpu") -> Dict[str, Any]:
+    """The machine a model was trained on; ``cuda_device`` names the GPU of ``device`` (None on the CPU)."""
+    device = torch.device(device)
     return {"platform": platform.platform(), "processor": _cpu_model() or platform.processor() or platform.machine(),
             "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(), "torch": torch.__version__,
-            "cuda_device": torch.cuda.get_device_name() if torch.cuda.is_available() else None}
+            "cuda_device": torch.cuda.get_device_name(device) if device.type == "cuda" else None}
 
 
 def _prepare_folder(folder: str, overwrite: bool) -> None:
@@ -162,7 +164,7 @@ def train(config: TaskConfig, output_dir: str, overwrite: bool = False) -> Dict[
     metrics.update({"seed": trainer.seed, "device": device, "parameters": _parameter_counts(model),
                     "instances": {"train": len(train_set), "validation": len(validation_set),
                                   "test": len(test_set) if test_set else 0},
-                    "seconds": time.time() - started, "machine": machine_description(), "history": history})
+                    "seconds": time.time() - started, "machine": machine_description(device), "history": history})
     write_json(os.path.join(output_dir, METRICS_FILE), metrics)
     plot_learning_curves(history, metric, os.path.join(output_dir, CURVE_FILE))
     logger.info("Wrote %s (best epoch %d, validation %s %.4f)", output_dir, best["epoch"], metric,

@@ -35,6 +35,7 @@ from ..options import ElmoOptions
 from .checkpoint import CHECKPOINT_FILE, load_checkpoint, restore_rng_state, rng_state, save_checkpoint
 from .config import TrainingConfig, settings_from_options, small_options
 from .corpus import Batch, BatchStream, DataPosition, iter_sentences, resolve_files
+from ..devices import bf16_problem
 from ..distributed import DistributedContext
 from .evaluate import Perplexity, evaluate_perplexity
 from .export import OPTIONS_FILE, SOFTMAX_FILE, VOCAB_FILE, WEIGHTS_FILE, export_model
@@ -149,6 +150,17 @@ def _describe(options: ElmoOptions, model: BidirectionalLM, vocab: Vocabulary) -
             f"parameters, softmax {softmax_params / 1e6:.2f}M ({len(vocab)} words)")
 
 
+def use_bf16(requested: bool, device: torch.device) -> bool:
+    """Whether to train under bfloat16 autocast: when ``requested`` and on a GPU that has native
+    bfloat16 products; on an older GPU a warning says that training runs in float32."""
+    if not requested or device.type != "cuda":
+        return False
+    problem = bf16_problem(device)
+    if problem is not None:
+        logger.warning("%s; training in float32 (--no-bf16 says so and silences this)", problem)
+    return problem is None
+
+
 class Trainer:
     """One rank's side of a run; build with :func:`train`."""
 
@@ -169,7 +181,7 @@ class Trainer:
         self.step, self.tokens_seen, self.elapsed = 0, 0, 0.0
         self.position = DataPosition()
         self.saved_step = -1
-        self.use_bf16 = config.bf16 and ctx.device.type == "cuda"
+        self.use_bf16 = use_bf16(config.bf16, ctx.device)
 
     def _path(self, name: str) -> str:
         return os.path.join(self.output_dir, name)
