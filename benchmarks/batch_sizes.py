@@ -49,19 +49,20 @@ def measure(run: Callable[[], List[np.ndarray]], device: torch.device) -> Tuple[
 
 
 def run(sentences: List[List[str]], device: torch.device, batch_sizes: Sequence[int],
-        precisions: Sequence[str] = ("fp32",), quick: bool = False, baseline: bool = True,
+        precisions: Sequence[str] = ("fp32",), architecture: Dict = ORIGINAL, baseline: bool = True,
         workdir: Path = Path("/tmp/elmo-batch-sizes")) -> List[Dict[str, object]]:
-    """Print the table for ``sentences`` on ``device`` and return its rows (batch, variant,
-    tokens/s, sentences/s, peak MB, speedup, max |diff|; None where there is no baseline)."""
+    """Print the table for ``sentences`` on ``device`` with random weights of ``architecture``
+    (an options dict) and return its rows (batch, variant, tokens/s, sentences/s, peak MB,
+    speedup, max |diff|; None where there is no baseline)."""
     tokens = sum(len(s) for s in sentences)
-    options = ElmoOptions.from_dict(QUICK if quick else ORIGINAL)
+    options = ElmoOptions.from_dict(architecture)
     workdir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(0)
     options.save(workdir / "options.json")
     save_weights(ElmoBiLm(options), workdir / "weights.hdf5")
     cuda_device = -1 if device.type == "cpu" else (device.index or 0)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
-    print(f"{'small (--quick)' if quick else 'original'} architecture, random weights; {len(sentences)} "
+    print(f"{'original' if architecture is ORIGINAL else 'small'} architecture, random weights; {len(sentences)} "
           f"sentences, {tokens} tokens; stateful; {name}; torch {torch.__version__}\n")
     header = f"{'batch':>6}  {'variant':<16}{'tokens/s':>11}{'sent/s':>10}{'peak MB':>10}{'speedup':>9}{'max |diff|':>12}"
     print(header)
@@ -118,7 +119,8 @@ def main() -> None:
     if device.type == "cuda" and not torch.cuda.is_available():
         raise SystemExit("no GPU visible to PyTorch; run with --device cpu")
     sentences = read_sentences(args.text.resolve(), args.sentences, 5, 50)
-    run(sentences, device, args.batch_sizes, args.precision, args.quick, not args.no_baseline, args.workdir)
+    run(sentences, device, args.batch_sizes, args.precision, QUICK if args.quick else ORIGINAL, not args.no_baseline,
+        args.workdir)
 
 
 if __name__ == "__main__":

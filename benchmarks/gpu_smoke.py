@@ -22,7 +22,7 @@ where a comparison makes sense, against the same computation on the CPU (``max |
   against the plain per-timestep baseline on the same device.
 
 A check that fails prints its error in its row and the script goes on; the exit status is 1
-when any failed. ``--quick`` uses fewer sentences and the small architecture for the batch sizes.
+when any failed. ``--quick`` uses 6 sentences and a tiny architecture for the batch sizes.
 """
 import argparse
 import contextlib
@@ -68,8 +68,9 @@ class Smoke:
 
     def __init__(self, device: torch.device, workdir: Path, quick: bool) -> None:
         self.device, self.workdir, self.quick = device, workdir, quick
+        self.dry_and_quick = quick and device.type == "cpu"
         self.cuda_device = -1 if device.type == "cpu" else device.index or 0
-        self.sentences = warmup_sentences()[:12 if quick else None]
+        self.sentences = warmup_sentences()[:6 if quick else None]
         self.text = workdir / "sentences.txt"
         self.text.write_text("".join(" ".join(s) + "\n" for s in self.sentences), encoding="utf-8")
         self.rows: List[Row] = []
@@ -108,7 +109,7 @@ class Smoke:
                           precision: str = "fp32", compile: bool = False) -> None:
         """Embed with ``flags`` on the device (plus ``device_flags``) and on the CPU; compare."""
         with self.check(f"embed {name}") as result:
-            if compile and self.quick and self.device.type == "cpu":
+            if compile and self.dry_and_quick:
                 missing = "--quick on the CPU (inductor takes minutes to compile there)"
             else:
                 missing = unsupported_reason(precision, compile, self.device)
@@ -116,6 +117,9 @@ class Smoke:
                 result["skip"] = missing
                 return
             on_device = self.embed(name, [*flags, *device_flags], self.cuda_device, "device")
+            if self.dry_and_quick:
+                result["note"] = "--quick dry run: not compared with itself"
+                return
             result["diff"] = max_diff(on_device, self.embed(name, flags, -1, "cpu"))
             if device_flags:
                 result["note"] = "against fp32 on the CPU"
@@ -124,7 +128,8 @@ class Smoke:
         with self.check("embed_file interrupted + resumed") as result:
             embedder = ElmoEmbedder(cuda_device=self.cuda_device)
             whole, resumed = self.workdir / "whole.h5", self.workdir / "resumed.h5"
-            embedder.embed_file(str(self.text), whole, batch_size=4, progress=False, checkpoint_every=1)
+            options = {"batch_size": max(1, len(self.sentences) // 4), "progress": False, "checkpoint_every": 1}
+            embedder.embed_file(str(self.text), whole, **options)
             embedder.reset_states()
             original, calls = embedder.embed_batches, {"n": 0}
 
@@ -136,21 +141,20 @@ class Smoke:
 
             embedder.embed_batches = failing
             try:
-                embedder.embed_file(str(self.text), resumed, batch_size=4, progress=False, checkpoint_every=1)
+                embedder.embed_file(str(self.text), resumed, **options)
                 raise RuntimeError("the run was not interrupted")
             except Interrupted:
                 pass
             embedder.embed_batches = original
             embedder.reset_states()
-            embedder.embed_file(str(self.text), resumed, batch_size=4, progress=False, checkpoint_every=1,
-                                resume=True)
+            embedder.embed_file(str(self.text), resumed, resume=True, **options)
             result["diff"] = max_diff(resumed, whole)
             result["note"] = "against one uninterrupted run on the device"
 
     # ------------------------------------------------------------------ Elmo module
     def elmo_forward_backward(self) -> None:
         with self.check("Elmo forward + backward") as result:
-            char_ids = batch_to_ids(self.sentences[:8])
+            char_ids = batch_to_ids(self.sentences[:2 if self.quick else 8])
             outputs, gradients = [], []
             for device in (self.device, torch.device("cpu")):
                 torch.manual_seed(0)
@@ -208,9 +212,10 @@ class Smoke:
     def throughput(self) -> None:
         count, sizes = (16, [4, 8]) if self.quick else (1024, [32, 64, 128, 256, 512])
         sentences = [self.sentences[i % len(self.sentences)] for i in range(count)]
+        rows: List[Dict[str, object]] = []
         with self.check("batch_sizes.py") as result:
-            rows = batch_sizes.run(sentences, self.device, sizes, quick=self.quick,
-                                   workdir=self.workdir / "batch_sizes")
+            rows = batch_sizes.run(sentences, self.device, sizes, architecture=TINY_BILM if self.quick else
+                                   batch_sizes.ORIGINAL, workdir=self.workdir / "batch_sizes")
             result["note"] = f"{count} sentences; rows below"
         for row in rows:
             self.rows.append(Row(f"  batch {row['batch']} {row['variant']}", "ok", row["max_diff"], 0.0,

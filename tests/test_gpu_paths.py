@@ -281,3 +281,14 @@ def test_the_plain_baselines_convolutions_run_without_tf32(monkeypatch, options_
     plain_elmo.PlainElmoBiLm(bilm).embed_layers(batch_to_ids(SENTENCES))
     assert seen and not any(seen)
     assert torch.backends.cudnn.allow_tf32
+
+
+def test_the_out_of_memory_advice_names_each_commands_batch_setting():
+    from torchelmo.cli import build_parser, error_line
+
+    error = HardwareError("CUDA out of memory", hint="batch_size")
+    task = build_parser().parse_args(["task", "train", "c.yaml", "--output-dir", "out"])
+    train = build_parser().parse_args(["train", "--train-data", "x.txt", "--output-dir", "out"])
+    assert error_line(error, task) == ("torchelmo: error: CUDA out of memory; use a smaller batch, "
+                                       "e.g. --set trainer.batch_size=8")
+    assert error_line(error, train) == "torchelmo: error: CUDA out of memory; use a smaller --batch-size"

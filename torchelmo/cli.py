@@ -2,8 +2,8 @@
 
 Errors a user can fix (missing files, bad options, bad input, a full disk, a GPU out of
 memory) print one line and exit with the status of their class in :mod:`torchelmo.errors`
-(2; 130 when interrupted); the line adds the flag that would help when the error carries a hint and this
-command has that flag. ``--verbose`` shows the traceback too.
+(2; 130 when interrupted); the line adds the flag that would help when the error carries a
+hint and this command has that flag. ``--verbose`` shows the traceback too.
 """
 import argparse
 import logging
@@ -341,7 +341,8 @@ CLI_HINTS = {
                             ("max_sentence_length", "split long sentences or raise --max-sentence-length")),
     "sentence_keys": (("use_sentence_keys", "drop --use-sentence-keys to key datasets by line index"),),
     "model_files": (("options_file", "or download the files elsewhere and pass --options-file and --weight-file"),),
-    "batch_size": (("batch_size", "use a smaller --batch-size"),),
+    "batch_size": (("batch_size", "use a smaller --batch-size"),
+                   ("overrides", "use a smaller batch, e.g. --set trainer.batch_size=8")),
 }
 
 

@@ -1,8 +1,8 @@
 """Which process this is: rank, world size and device, from ``torchrun``'s environment.
 
 Under ``torchrun --nproc-per-node N`` (``WORLD_SIZE`` > 1) a process group is started: NCCL
-on GPUs (each process's group bound to its GPU), gloo on CPUs. Without it, the context is a single process and every collective
-below is a no-op.
+on GPUs (each process's group bound to its GPU), gloo on CPUs. Without it, the context is a
+single process and every collective below is a no-op.
 """
 import datetime
 import gc

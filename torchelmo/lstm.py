@@ -210,7 +210,6 @@ class BiLstmLayer(nn.Module):
         self.bias = nn.Parameter(torch.zeros(2, 4 * cell_dim))
         self.projection = nn.Parameter(torch.empty(2, projection_dim, cell_dim))
         self.precision = "fp32"
-        self.compile = False
         self._converted: Optional[List[Tuple[InferenceLinear, ...]]] = None
         self._checked_device: Optional[torch.device] = None  # where precision and compile were checked
         self.compiled_cell: Optional[Callable] = None
@@ -235,7 +234,6 @@ class BiLstmLayer(nn.Module):
         on the GPU. Call this again after changing the weights.
         """
         self.precision = check_precision(precision)
-        self.compile = compile
         self._converted, self._checked_device = None, None
         self.compiled_cell = torch.compile(lstm_cell, dynamic=True) if compile else None
 
@@ -244,7 +242,7 @@ class BiLstmLayer(nn.Module):
         weights are on now (made again after a move to another device)."""
         device = self.input_weight.device
         if self._checked_device != device:
-            check_inference_support(self.precision, self.compile, device)
+            check_inference_support(self.precision, self.compiled_cell is not None, device)
             self._converted, self._checked_device = None, device
         if self._converted is not None:
             return self._converted
