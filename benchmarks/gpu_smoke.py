@@ -128,7 +128,7 @@ class Smoke:
         with self.check("embed_file interrupted + resumed") as result:
             embedder = ElmoEmbedder(cuda_device=self.cuda_device)
             whole, resumed = self.workdir / "whole.h5", self.workdir / "resumed.h5"
-            options = {"batch_size": max(1, len(self.sentences) // 4), "progress": False, "checkpoint_every": 1}
+            options = {"batch_size": max(1, len(self.sentences) // 3), "progress": False, "checkpoint_every": 1}
             embedder.embed_file(str(self.text), whole, **options)
             embedder.reset_states()
             original, calls = embedder.embed_batches, {"n": 0}

@@ -4,6 +4,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import gpu_smoke  # noqa: E402
+from training_support import one_thread  # noqa: E402,F401 (a fixture)
 
 CHECKS = ["embed state carry", "embed state zero", "embed state warm", "embed window 8", "embed pool mean --all",
           "embed float16 + gzip", "embed bf16", "embed compile", "embed_file interrupted + resumed",
@@ -13,7 +14,8 @@ CHECKS = ["embed state carry", "embed state zero", "embed state warm", "embed wi
           "task span QA 1 epoch", "batch_sizes.py"]
 
 
-def test_the_dry_run_passes_every_check_and_writes_its_table(tmp_path, capsys):
+def test_the_dry_run_passes_every_check_and_writes_its_table(one_thread, tmp_path, capsys):
+    """About 18 s of CPU time on one thread."""
     table = tmp_path / "table.txt"
     assert gpu_smoke.main(["--device", "cpu", "--quick", "--workdir", str(tmp_path / "work"),
                            "--output", str(table)]) == 0
