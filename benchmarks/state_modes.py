@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from torchelmo import ElmoEmbedder
-from torchelmo.models import resolve_model_files
+from torchelmo.hub import resolve_model_files
 from torchelmo.states import WARM_RECIPE, WarmRecipe, compute_warm_state
 from torchelmo.training.corpus import DataPosition, iter_sentences, make_batch
 from torchelmo.training.export import load_language_model, save_softmax

@@ -25,9 +25,9 @@ from .row_streams import StreamLayout, stream_tokens
 from .sentence_boundaries import add_sentence_boundaries, remove_sentence_boundaries
 from .states import StateMode, resolve_state_mode, warm_state_for
 from .weights import check_weight_file, load_weights
+from .files import PathLike
 
 logger = logging.getLogger(__name__)
-PathLike = Union[str, os.PathLike]
 Sentence = Sequence[str]
 
 

@@ -30,7 +30,7 @@ from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from ..errors import ConfigurationError, ElmoError
-from ..files import atomic_file, output_errors, write_json
+from ..files import PathLike, atomic_file, output_errors, write_json
 from ..options import ElmoOptions
 from .checkpoint import CHECKPOINT_FILE, load_checkpoint, restore_rng_state, rng_state, save_checkpoint
 from .config import TrainingConfig, settings_from_options, small_options
@@ -42,7 +42,6 @@ from .model import BidirectionalLM
 from .vocab import Vocabulary, build_vocabulary, count_tokens
 
 logger = logging.getLogger(__name__)
-PathLike = Union[str, os.PathLike]
 TRAIN_CONFIG_FILE, METRICS_FILE, LOG_FILE, HELDOUT_FILE = "train_config.json", "metrics.jsonl", "train.log", "heldout.json"
 
 
