@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 from typing import IO, BinaryIO, Iterator, List, Optional, Tuple, Union
 
 from .errors import ConfigurationError, InputError
-from .files import sweep_stale_temporaries
+from .files import PathLike, sweep_stale_temporaries
 from .tokenizer import tokenize_with_offsets, tokenizer_name
 
-Source = Union[str, os.PathLike, IO]
+Source = Union[PathLike, IO]  # a file name, or an open file
 ENCODING_ERRORS = ("strict", "replace", "skip")
 BLANK_LINES = ("error", "skip", "empty")
 DEFAULT_MAX_SENTENCE_LENGTH = 1000
