@@ -21,7 +21,8 @@ a bad one and those after it, and continues from there, restoring the carried st
 result equals an uninterrupted run. When all segments exist they are merged into ``OUTPUT``
 (again under a temporary name, renamed when complete) and the partial directory is removed.
 
-The policy is the same for ``ElmoEmbedder.embed_file`` and ``torchelmo embed``: an existing
+``ElmoEmbedder.embed_file`` and ``torchelmo embed`` both run :func:`embed_file`, which sees the
+embedder only through :class:`JobEmbedder`; so the policy is the same for both: an existing
 ``OUTPUT`` is replaced only with ``overwrite=True``; an interrupted run's partial output is
 either finished (``resume=True``) or discarded (``overwrite=True``), never silently; the
 output may not be the input; ``OUTPUT.partial/job.json`` records everything that changes the
@@ -194,7 +195,6 @@ def _short(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-# The LSTM state carried from batch to batch: read and written only here.
 def _kept_lines(source: SentenceFile) -> Iterator[Tuple[int, str]]:
     return ((index, text) for index, text in source.lines() if text is not None)
 
