@@ -100,5 +100,5 @@ class TokenEmbedder(nn.Module):
     def frozen_prefixes(self) -> List[str]:
         """State-dict key prefixes of weights that are loaded from files, not trained
         (the frozen biLM, frozen pretrained vectors): left out of checkpoints."""
-        return (["elmo._elmo_lstm."] if self.frozen_elmo else []) + \
+        return ([f"elmo.{Elmo.bilm_state_prefix()}"] if self.frozen_elmo else []) + \
             (["pretrained.vectors"] if self.frozen_pretrained else [])
