@@ -10,7 +10,7 @@ from typing import Dict, List, Tuple
 
 import torch
 
-from ..bilm import ElmoBiLm
+from ...bilm import ElmoBiLm
 
 CACHE_DTYPES = {"float32": torch.float32, "float16": torch.float16}
 
