@@ -10,7 +10,7 @@ from typing import Any, Dict, Sequence
 
 from ..errors import ConfigurationError
 from .config import TaskConfig
-from .registry import reader_types_of
+from .registry import model_class, reader_types_of
 from .schema import from_dict, to_dict
 
 
@@ -25,11 +25,7 @@ def parse_config(data: Any) -> TaskConfig:
         if reader.type not in readers:
             raise ConfigurationError(f"{key}.type: a {config.model.type} reads {' or '.join(map(repr, readers))} "
                                      f"data, got {reader.type!r}")
-    reader = config.data.reader
-    marks_predicates = reader.type == "propbank" or getattr(reader, "predicate_column", None) is not None
-    if getattr(config.model, "predicate_dim", 0) and not marks_predicates:
-        raise ConfigurationError("model.predicate_dim: the predicate indicator needs a 'propbank' reader, or a "
-                                 "'columns' reader with data.reader.predicate_column")
+    model_class(config.model.type).check_data(config.model, config.data.reader)
     return config
 
 

@@ -47,6 +47,12 @@ class TaskModel(nn.Module):
         raise NotImplementedError
 
     @classmethod
+    def check_data(cls, config, reader) -> None:
+        """Raise :class:`~torchelmo.errors.ConfigurationError` when the ``model`` block
+        ``config`` cannot use what the ``data.reader`` block ``reader`` gives (beyond the reader
+        type, which the registry checks). Nothing by default."""
+
+    @classmethod
     def build_vocabularies(cls, config, instances: Sequence[Instance],
                            evaluation_instances: Sequence[Instance] = ()) -> Dict[str, TaskVocabulary]:
         """``labels`` from the training instances; ``words`` when the model has learned word

@@ -11,6 +11,7 @@ from typing import Dict, List, Literal, Optional, Sequence
 import torch
 from torch import nn
 
+from ...errors import ConfigurationError
 from ..batching import IGNORE, TaskBatch
 from ..crf import ConditionalRandomField, bio_transitions, transition_penalties, viterbi
 from ..embedders.config import EmbeddersConfig
@@ -67,6 +68,13 @@ class SequenceTagger(TaskModel):
             for name, penalty in zip(("transitions", "start", "end"),
                                      transition_penalties(bio_transitions(self.labels.items))):
                 self.register_buffer(f"viterbi_{name}", penalty, persistent=False)
+
+    @classmethod
+    def check_data(cls, config: TaggerConfig, reader) -> None:
+        marks_predicates = reader.type == "propbank" or getattr(reader, "predicate_column", None) is not None
+        if config.predicate_dim and not marks_predicates:
+            raise ConfigurationError("model.predicate_dim: the predicate indicator needs a 'propbank' reader, or a "
+                                     "'columns' reader with data.reader.predicate_column")
 
     @staticmethod
     def labels_of(instance: Instance) -> Optional[List[str]]:
