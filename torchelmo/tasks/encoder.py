@@ -19,7 +19,6 @@ class LstmEncoderConfig:
     bidirectional: bool = True
 
 
-
 class LstmEncoder(nn.Module):
     """``(batch, time, input_dim)`` -> ``(batch, time, output_dim)``; padding stays zero."""
 

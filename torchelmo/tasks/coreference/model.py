@@ -59,7 +59,6 @@ class CoreferenceConfig:
     max_train_sentences: Optional[int] = check(POSITIVE, default=None)
 
 
-
 def _scorer(input_dim: int, hidden_dim: int, dropout: float) -> nn.Sequential:
     """``(..., input_dim)`` -> ``(..., 1)`` through two ReLU hidden layers."""
     return nn.Sequential(nn.Linear(input_dim, hidden_dim), nn.ReLU(), nn.Dropout(dropout),

@@ -28,7 +28,6 @@ class ClassifierConfig:
     pooling: Literal["max", "mean"] = "max"
 
 
-
 def masked_max(vectors: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """``(batch, time, dim)`` -> ``(batch, dim)``: the maximum over the tokens ``mask``
     ``(batch, time)`` keeps (every row has one)."""

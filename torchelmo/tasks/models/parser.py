@@ -41,7 +41,6 @@ class ParserConfig:
     punctuation: Literal["include", "exclude"] = "include"
 
 
-
 def _mlp(input_dim: int, output_dim: int, dropout: float) -> nn.Module:
     return nn.Sequential(nn.Linear(input_dim, output_dim), nn.ELU(), nn.Dropout(dropout))
 

@@ -49,7 +49,6 @@ class TaggerConfig:
             raise ValueError("decoder: 'viterbi' constrains BIO tags; give tag_scheme 'bio' or 'srl'")
 
 
-
 @register_model(TaggerConfig, reads=("conllu", "columns", "propbank"))
 class SequenceTagger(TaskModel):
     """One tag per token. ``forward`` gives ``logits`` ``(batch, time, num_tags)`` and ``loss``

@@ -53,7 +53,6 @@ class SpanQaConfig:
     max_train_passage_tokens: Optional[int] = check(POSITIVE, default=400)
 
 
-
 def best_spans(start_scores: torch.Tensor, end_scores: torch.Tensor, max_length: int
                ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """The best span of each row by ``start_scores[first] + end_scores[last]`` with

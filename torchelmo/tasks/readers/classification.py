@@ -29,7 +29,6 @@ class ClassificationReaderConfig:
     lowercase: bool = False
 
 
-
 @register_reader(ClassificationReaderConfig)
 def read_classification(path: str, config: ClassificationReaderConfig) -> Iterator[Instance]:
     """Instances of ``path``; a malformed record or an empty text fails with ``file:line``."""

@@ -2,7 +2,7 @@
 
 Multiword-token lines (``1-2``) and empty nodes (``8.1``) are skipped: instances hold the
 syntactic words, as UD's evaluation does. With ``tags: entity`` the tags come from GUM's
-``Entity=`` brackets (see :mod:`..entities`).
+``Entity=`` brackets (see :mod:`.entities`).
 """
 from dataclasses import dataclass
 from typing import Iterator, List, Literal
