@@ -26,8 +26,9 @@ import yaml
 from torchelmo.tasks import parse_config
 from torchelmo.tasks.archive import build_model
 from torchelmo.tasks.batching import bucketed_batches
-from torchelmo.tasks.config import EmbeddersConfig, SourceConfig, TaskConfig
-from torchelmo.tasks.models import model_class
+from torchelmo.tasks.config import SourceConfig, TaskConfig
+from torchelmo.tasks.embedders.config import EmbeddersConfig
+from torchelmo.tasks.registry import model_class
 from torchelmo.tasks.sources import read_source
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"

@@ -75,6 +75,12 @@ class Elmo(BiLmControls, nn.Module):
         """The biLM whose layers are mixed."""
         return self._elmo_lstm
 
+    @staticmethod
+    def bilm_state_prefix() -> str:
+        """The state-dict key prefix of the biLM's own weights, e.g. to leave a frozen biLM out
+        of a checkpoint (its weights stay in their file)."""
+        return "_elmo_lstm."
+
     def get_output_dim(self) -> int:
         return self._elmo_lstm.output_dim
 
