@@ -6,7 +6,7 @@ seconds per 1k sentences (the whole ``embed_file``: embedding, segments and the 
 largest absolute difference from the ``float32 none`` baseline of this same run (for ``pool mean``:
 from the mean over tokens of the baseline).
 
-    python -m benchmarks.output_size                  # the figures in README.md
+    python -m benchmarks.output_size                  # the figures in docs/embedding.md
     python -m benchmarks.output_size --sentences 100  # quicker
 """
 import argparse

@@ -10,7 +10,7 @@ best of 3) and of the whole job (best of ``--rounds``, default 5, run alternatel
 is shared); bytes per token of the output (the ``tokens`` and ``token_offsets`` attributes are
 the difference). Last, how often spaCy's tokens equal UD's.
 
-    python -m benchmarks.tokenize_cost                  # the figures in README.md
+    python -m benchmarks.tokenize_cost                  # the figures in docs/embedding.md
     python -m benchmarks.tokenize_cost --sentences 100  # quicker
 """
 import argparse
