@@ -9,8 +9,8 @@ peak RSS so far (it only grows: read the differences), the validation accuracy a
 last epoch, and the largest absolute difference of the ELMo representations on the dev
 sentences from the uncached model's (same weights, eval mode).
 
-    python benchmarks/elmo_cache.py                     # 1000 sentences, 3 epochs, 2 threads
-    python benchmarks/elmo_cache.py --sentences 200 --epochs 2
+    python -m benchmarks.elmo_cache                     # 1000 sentences, 3 epochs, 2 threads
+    python -m benchmarks.elmo_cache --sentences 200 --epochs 2
 """
 import argparse
 import random
