@@ -33,7 +33,7 @@ class Elmo(BiLmControls, nn.Module):
     module : a prebuilt :class:`ElmoBiLm` to use instead of loading files (its state mode
         is kept unless ``state`` or ``stateful`` is given).
     stateful : the former switch, an alias of ``state``: ``True`` is ``"carry"``, ``False`` ``"zero"``.
-    model : a model name instead of files (see :func:`torchelmo.models.resolve_model_files`).
+    model : a model name instead of files (see :func:`torchelmo.hub.resolve_model_files`).
     state : where each sentence's LSTM state starts: ``"carry"`` (default; from the state
         the same batch row ended the previous batch with, like AllenNLP), ``"zero"`` or
         ``"warm"`` (a fixed state; outputs independent of the batch). See
