@@ -1,8 +1,8 @@
 """One command that runs every CUDA path of torchelmo once and prints a table (also written to a file).
 
-    python benchmarks/gpu_smoke.py                      # GPU 0: at most about 5 minutes on one GPU
-    python benchmarks/gpu_smoke.py --device cuda:1      # another GPU
-    python benchmarks/gpu_smoke.py --device cpu --quick # dry run: the same code paths on the CPU, seconds
+    python -m benchmarks.gpu_smoke                      # GPU 0: at most about 5 minutes on one GPU
+    python -m benchmarks.gpu_smoke --device cuda:1      # another GPU
+    python -m benchmarks.gpu_smoke --device cpu --quick # dry run: the same code paths on the CPU, seconds
 
 Needs nothing outside the repository: the bundled model (``torchelmo/data/default``) and the
 bundled warm-up text (``torchelmo/data/warmup.txt``, 155 sentences of real English), from which
@@ -41,12 +41,11 @@ import h5py
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import batch_sizes  # noqa: E402
+from torchelmo import Elmo, ElmoEmbedder, ElmoOptions, Interrupted, batch_to_ids, unsupported_reason
+from torchelmo.cli import main as cli
+from torchelmo.states import warmup_sentences
 
-from torchelmo import Elmo, ElmoEmbedder, ElmoOptions, Interrupted, batch_to_ids, unsupported_reason  # noqa: E402
-from torchelmo.cli import main as cli  # noqa: E402
-from torchelmo.states import warmup_sentences  # noqa: E402
+from benchmarks import batch_sizes
 
 TINY_BILM = {"char_cnn": {"embedding": {"dim": 8}, "filters": [[1, 16], [2, 16], [3, 32]], "n_highway": 1},
              "lstm": {"dim": 128, "projection_dim": 32, "n_layers": 2, "cell_clip": 3, "proj_clip": 3,

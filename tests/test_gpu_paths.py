@@ -6,7 +6,6 @@ by ``meta`` tensors, which the code must follow as it would follow ``cuda`` ones
 """
 import logging
 import sys
-from pathlib import Path
 
 import pytest
 import torch
@@ -24,8 +23,7 @@ from torchelmo.tasks.elmo_cache import ElmoLayerCache
 from torchelmo.tasks.trainer import machine_description
 from torchelmo.training.trainer import use_bf16
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-import plain_elmo  # noqa: E402
+from benchmarks import plain_elmo
 
 SENTENCES = [["The", "cat", "sat", "."], ["Dogs", "bark", "at", "night", "too", "."], ["Yes", "."]]
 
@@ -109,22 +107,30 @@ def test_cli_names_a_missing_gpu_in_one_line_before_any_work(fake_gpus, tmp_path
 
 
 def test_embed_on_gpu_n_makes_only_gpu_n_current(fake_gpus, monkeypatch, tmp_path, capsys):
+    import torchelmo.embed_job
     import torchelmo.embedder
 
-    built = []
+    built, contexts = [], []
 
-    class Embedder:
+    class Embedder:  # stands in for the model: the CLI builds it first, on the GPU asked for
         def __init__(self, *args, cuda_device: int, **kwargs) -> None:
             built.append(cuda_device)
-            raise ConfigurationError("stopped here")
+            self.device = torch.device("cuda", cuda_device)
+
+    original = DistributedContext.from_environment
+
+    def context(device):
+        contexts.extend([device, original(device).device])
+        raise ConfigurationError("stopped here")
 
     monkeypatch.setattr(torchelmo.embedder, "ElmoEmbedder", Embedder)
+    monkeypatch.setattr(torchelmo.embed_job.DistributedContext, "from_environment", context)
     source = tmp_path / "in.txt"
     source.write_text("the cat sat\n", encoding="utf-8")
     assert main(["embed", str(source), str(tmp_path / "out.h5"), "--top", "--cuda-device", "1"]) == 2
     assert "stopped here" in capsys.readouterr().err
-    assert built == [1] and fake_gpus == [torch.device("cuda", 1)]
-    assert DistributedContext.from_environment("cuda").device == torch.device("cuda", 0)
+    assert built == [1] and contexts == ["cuda:1", torch.device("cuda", 1)]
+    assert fake_gpus == [torch.device("cuda", 1)]  # GPU 0 was never made current
 
 
 def test_nccl_group_is_bound_to_its_gpu_and_barriers_name_it(fake_gpus, monkeypatch):

@@ -1,10 +1,7 @@
 """benchmarks/gpu_smoke.py runs on the CPU in its dry mode (``--device cpu --quick``), every check."""
-import sys
-from pathlib import Path
+from training_support import one_thread  # noqa: F401 (a fixture)
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-import gpu_smoke  # noqa: E402
-from training_support import one_thread  # noqa: E402,F401 (a fixture)
+from benchmarks import gpu_smoke
 
 CHECKS = ["embed state carry", "embed state zero", "embed state warm", "embed window 8", "embed pool mean --all",
           "embed float16 + gzip", "embed bf16", "embed compile", "embed_file interrupted + resumed",
