@@ -19,7 +19,7 @@ from torchelmo.distributed import DistributedContext
 from torchelmo.errors import ConfigurationError
 from torchelmo.lstm import BiLstmLayer, LstmState
 from torchelmo.tasks.crf import viterbi
-from torchelmo.tasks.elmo_cache import ElmoLayerCache
+from torchelmo.tasks.embedders.elmo_cache import ElmoLayerCache
 from torchelmo.tasks.trainer import machine_description
 from torchelmo.training.trainer import use_bf16
 
