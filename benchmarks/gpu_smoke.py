@@ -193,7 +193,7 @@ class Smoke:
 
     # ------------------------------------------------------------------ task models
     def task_models(self) -> None:
-        from torchelmo.tasks import load_config, train
+        from torchelmo.tasks import load_config, train_task
 
         data = TaskData(self.sentences, self.workdir / "tasks")
         for family, (data_config, model_config) in data.families().items():
@@ -203,7 +203,7 @@ class Smoke:
                                       "batch_size": 8, "seed": 13, "device": str(self.device)}}
                 path = self.workdir / "tasks" / f"{family}.json"
                 path.write_text(json.dumps(config), encoding="utf-8")
-                metrics = train(load_config(str(path)), str(self.workdir / "tasks" / family))
+                metrics = train_task(load_config(str(path)), str(self.workdir / "tasks" / family))
                 result["note"] = ", ".join(f"{k} {v:.3f}" for k, v in sorted(metrics.get("validation", {}).items())
                                            if isinstance(v, float))[:80]
 
