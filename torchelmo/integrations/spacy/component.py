@@ -8,7 +8,7 @@ ELMo even in a pipeline with static word vectors.
 import json
 import shutil
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, List, Optional, Sequence, Union
+from typing import Iterable, Iterator, Optional, Sequence, Union
 
 import numpy as np
 from spacy.language import Language

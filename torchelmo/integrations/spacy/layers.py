@@ -16,6 +16,7 @@ from thinc.api import Model, concatenate
 from thinc.types import Floats2d
 
 from torchelmo import ElmoEmbedder
+from torchelmo.errors import ConfigurationError
 
 from .batching import embed_token_lists
 from .settings import ElmoSettings
@@ -81,14 +82,11 @@ def elmo_features(model: str = "default", state: str = "warm", device: str = "cp
     the layers of up to this many distinct token sequences (training epochs reuse them).
     """
     settings = ElmoSettings(model, state, device, batch_tokens, window, window_overlap)
-    embedder = settings.load()
     if isinstance(cache_docs, bool) or not isinstance(cache_docs, int) or cache_docs < 0:
-        from torchelmo.errors import ConfigurationError
         raise ConfigurationError(f"elmo cache_docs must be an integer >= 0, got {cache_docs!r}")
-    layer: Model = Model("elmo_features", _forward, init=_init, dims={"nO": embedder.output_dim},
-                         params={"weights": None, "gamma": None},
-                         attrs={"cache": LayerCache(embedder, settings, cache_docs)})
-    return layer
+    embedder = settings.load()
+    return Model("elmo_features", _forward, init=_init, dims={"nO": embedder.output_dim},
+                 params={"weights": None, "gamma": None}, attrs={"cache": LayerCache(embedder, settings, cache_docs)})
 
 
 @registry.architectures("torchelmo.ElmoTok2Vec.v1")
