@@ -46,8 +46,10 @@ class LayerCache:
 
 
 def _forward(model: Model, docs: List[Doc], is_train: bool) -> Tuple[List[Floats2d], Callable]:
+    """The mix in numpy on the host (where the embedder's layers are), handed over in ``model.ops``."""
+    ops = model.ops
     layers = model.attrs["cache"].layers(docs)
-    weights, gamma = model.get_param("weights"), float(model.get_param("gamma")[0])
+    weights, gamma = ops.to_numpy(model.get_param("weights")), float(ops.to_numpy(model.get_param("gamma"))[0])
     shares = np.exp(weights - weights.max())
     shares /= shares.sum()
     mixed = [np.einsum("k,knd->nd", shares, array).astype(np.float32) for array in layers]
@@ -56,19 +58,20 @@ def _forward(model: Model, docs: List[Doc], is_train: bool) -> Tuple[List[Floats
         d_shares = np.zeros_like(shares)
         d_gamma = 0.0
         for d_out, array, mix in zip(d_outputs, layers, mixed):
+            d_out = ops.to_numpy(d_out)
             d_shares += gamma * np.einsum("nd,knd->k", d_out, array)
             d_gamma += float((d_out * mix).sum())
-        model.inc_grad("weights", (shares * (d_shares - (shares * d_shares).sum())).astype(np.float32))
-        model.inc_grad("gamma", np.array([d_gamma], dtype=np.float32))
+        model.inc_grad("weights", ops.asarray1f(shares * (d_shares - (shares * d_shares).sum())))
+        model.inc_grad("gamma", ops.asarray1f([d_gamma]))
         return []
 
-    return [gamma * mix for mix in mixed], backprop
+    return [ops.asarray2f(gamma * mix) for mix in mixed], backprop
 
 
 def _init(model: Model, X: Optional[List[Doc]] = None, Y: Optional[List[Floats2d]] = None) -> Model:
     num_layers = model.attrs["cache"].embedder.bilm.num_layers
-    model.set_param("weights", np.zeros((num_layers,), dtype=np.float32))
-    model.set_param("gamma", np.ones((1,), dtype=np.float32))
+    model.set_param("weights", model.ops.alloc1f(num_layers))
+    model.set_param("gamma", model.ops.asarray1f([1.0]))
     return model
 
 
