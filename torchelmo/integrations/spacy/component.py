@@ -95,7 +95,7 @@ class ElmoComponent:
         path.mkdir(parents=True, exist_ok=True)
         model = self._model
         if is_model_folder(model):
-            options, weights = model_folder_files(Path(model))
+            options, weights = model_folder_files(Path(model).expanduser())
             target = path / MODEL_DIR
             target.mkdir(exist_ok=True)
             sources = [options, weights, weights.parent / "warm_state.json"]

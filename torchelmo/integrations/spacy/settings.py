@@ -34,8 +34,9 @@ def model_folder_files(folder: Path) -> Tuple[Path, Path]:
 
 
 def is_model_folder(model: str) -> bool:
-    """Whether ``model`` names a folder (a path) rather than a model name."""
-    return os.sep in model or model.startswith(".") or os.path.isdir(model)
+    """Whether ``model`` is a path (it has a ``/``, or starts with ``.`` or ``~``) rather than a
+    model name: a folder ``mine`` in the working directory is ``"./mine"``."""
+    return "/" in model or os.sep in model or model.startswith((".", "~"))
 
 
 def combine(layers: np.ndarray, combination: str) -> np.ndarray:
@@ -103,7 +104,7 @@ class ElmoSettings:
         """The embedder for ``model`` (default: this setting's); checks ``layer:N`` against its layers."""
         model = self.model if model is None else model
         if is_model_folder(model):
-            folder = Path(model)
+            folder = Path(model).expanduser()
             if not folder.is_dir():
                 raise ConfigurationError(f"elmo model folder {model!r} does not exist")
             options, weights = model_folder_files(folder)
