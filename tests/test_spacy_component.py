@@ -2,6 +2,8 @@
 pipe vs one doc at a time, empty and long docs, saving and loading, other languages, bad settings."""
 import importlib.metadata
 import shutil
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -180,3 +182,10 @@ def test_entry_points_register_the_factory_and_layers():
     for name in ("torchelmo.ElmoTok2Vec.v1", "torchelmo.ElmoFeatures.v1"):
         module, function = names[("spacy_architectures", name)].split(":")
         assert registry.architectures.get(name).__name__ == function
+
+
+def test_the_core_does_not_import_the_integration():
+    code = ("import sys, torchelmo, torchelmo.cli; "
+            "print(sorted(m for m in sys.modules if m.startswith('torchelmo.integrations')))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
