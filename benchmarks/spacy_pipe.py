@@ -13,27 +13,25 @@ Memory: one ``--long-tokens``-token document (EWT dev tokens in order) through t
 in a fresh process per row, without a window and with ``--window``: resident memory before,
 its peak (``VmHWM`` after a reset) while embedding, and CPU seconds.
 
-    python benchmarks/spacy_pipe.py                      # the figures in docs/spacy.md
-    python benchmarks/spacy_pipe.py --sentences 100 --long-tokens 2000   # quicker
+    python -m benchmarks.spacy_pipe --repeats 5          # the figures in docs/spacy.md
+    python -m benchmarks.spacy_pipe --sentences 100 --long-tokens 2000   # quicker
 """
 import argparse
 import json
 import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import Callable, List
 
 import spacy
 import torch
 from spacy.tokens import Doc
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from embed_throughput import DEFAULT_TEXT, read_sentences  # noqa: E402
-from long_documents import DEV_SENTENCES, reset_peak, rss_mib  # noqa: E402
+import torchelmo.integrations.spacy  # noqa: F401  (registers the factory without the entry point)
+from torchelmo.integrations.spacy.batching import budget_batches
 
-import torchelmo.integrations.spacy  # noqa: E402,F401  (registers the factory without the entry point)
-from torchelmo.integrations.spacy.batching import budget_batches  # noqa: E402
+from benchmarks.embed_throughput import DEFAULT_TEXT, read_sentences
+from benchmarks.long_documents import DEV_SENTENCES, reset_peak, rss_mib
 
 
 def pipeline(batch_tokens: int, window: int = 0) -> spacy.language.Language:
@@ -99,7 +97,7 @@ def memory_table(args: argparse.Namespace) -> None:
     print(f"\none {args.long_tokens}-token document, batch_tokens {args.batch_tokens}, fresh process per row")
     print(f"{'window':>8} {'loaded MiB':>11} {'peak MiB':>9} {'added MiB':>10} {'doc._.elmo MiB':>15} {'CPU s':>8}")
     for window in (0, args.window):
-        command = [sys.executable, __file__, "--threads", str(args.threads), "--child", str(args.long_tokens),
+        command = [sys.executable, "-m", "benchmarks.spacy_pipe", "--threads", str(args.threads), "--child", str(args.long_tokens),
                    str(window), str(args.batch_tokens)]
         result = subprocess.run(command, capture_output=True, text=True, check=True)
         row = json.loads(result.stdout.strip().splitlines()[-1])
