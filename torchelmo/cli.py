@@ -35,7 +35,8 @@ def _add_embed_parser(subparsers) -> None:
     p.add_argument("--weight-file", help="ELMo weights.hdf5 (default: the bundled model)")
     p.add_argument("--model", help="a model by name instead of files: 'default' (bundled) or one of "
                    "AllenNLP's published models (small, medium, original, original-5.5B, pubmed, "
-                   "portuguese), downloaded once into ~/.cache/torchelmo")
+                   "portuguese), downloaded once into ~/.cache/torchelmo; or a model folder (AllenNLP's "
+                   "options.json + weights.hdf5, or an ELMoForManyLangs model)")
     p.add_argument("--batch-size", type=int, default=64, help="sentences per batch (default 64)")
     p.add_argument("--cuda-device", type=int, default=-1, help="GPU index; -1 for CPU (default)")
     p.add_argument("--forget-sentences", action="store_true",
@@ -58,6 +59,9 @@ def _add_embed_parser(subparsers) -> None:
                    help="where each sentence's LSTM state starts: carry (default, like allennlp: the state "
                         "its batch row ended the previous batch with), zero, or warm (one fixed state: "
                         "vectors independent of the batch; docs/state.md)")
+    p.add_argument("--warmup-text", metavar="FILE",
+                   help="the warm-up text of --state warm (one tokenized sentence per line) in the model's "
+                        "language; needed for ELMoForManyLangs models (the shipped one is English)")
     p.add_argument("--dtype", choices=DTYPES, default="float32",
                    help="the output's values: float32 (default) or float16 (half the size)")
     p.add_argument("--compression", choices=COMPRESSIONS, default="none",
@@ -128,7 +132,8 @@ def _run_embed(args: argparse.Namespace) -> None:
     try:
         source = open_sentence_file(args.input_file, policy, tokenize=args.tokenize)
         embedder = ElmoEmbedder(args.options_file, args.weight_file, cuda_device=cuda_device, model=args.model,
-                                precision=args.precision, compile=args.compile, state=args.state)
+                                precision=args.precision, compile=args.compile, state=args.state,
+                                warmup_text=args.warmup_text)
         run_embedding_job(embedder, source, args.output_file, settings, resume=args.resume,
                           overwrite=args.overwrite, rank=ctx.rank, world_size=ctx.world_size, barrier=ctx.barrier)
         completed = True
@@ -337,6 +342,7 @@ CLI_HINTS = {
                             ("max_sentence_length", "split long sentences or raise --max-sentence-length")),
     "sentence_keys": (("use_sentence_keys", "drop --use-sentence-keys to key datasets by line index"),),
     "model_files": (("options_file", "or download the files elsewhere and pass --options-file and --weight-file"),),
+    "warmup_text": (("warmup_text", "pass --warmup-text FILE in the model's language, or use --state zero"),),
 }
 
 

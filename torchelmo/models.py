@@ -21,6 +21,7 @@ from tqdm import tqdm
 
 from .errors import ConfigurationError, ElmoError, ModelDownloadError
 from .files import atomic_path, write_lines
+from .model_files import ModelFiles, folder_model
 
 logger = logging.getLogger(__name__)
 PathLike = Union[str, os.PathLike]
@@ -197,6 +198,20 @@ def resolve_model_files(options_file: Optional[PathLike] = None, weight_file: Op
         raise ConfigurationError(f"the bundled default model is missing from {BUNDLED_DIR}; reinstall "
                                  f"torchelmo or pass an options file and a weight file")
     return str(options), str(weights)
+
+
+def resolve_model(options_file: Optional[PathLike] = None, weight_file: Optional[PathLike] = None,
+                  model: Optional[PathLike] = None) -> ModelFiles:
+    """The model to load, on local disk: ``model`` may also be a folder (AllenNLP's
+    ``options.json`` + ``weights.hdf5``, or an ELMoForManyLangs model), recognised from its
+    files; otherwise as :func:`resolve_model_files`."""
+    if model is not None and (os.path.isdir(model) or os.sep in os.fspath(model)):
+        if options_file is not None or weight_file is not None:
+            raise ConfigurationError("give either model files or a model, not both")
+        if not os.path.isdir(model):
+            raise ConfigurationError(f"{os.fspath(model)}: model folder not found")
+        return folder_model(model)
+    return ModelFiles(*resolve_model_files(options_file, weight_file, model))
 
 
 def model_info(options_file: PathLike, weight_file: PathLike) -> Dict[str, str]:

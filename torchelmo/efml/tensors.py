@@ -19,6 +19,7 @@ CPU. This is the only module that knows the key names:
 import io
 import os
 import pickle
+import warnings
 import zipfile
 from typing import Dict, Mapping, Tuple, Union
 
@@ -42,7 +43,9 @@ def read_state_dict(path: PathLike) -> Dict[str, torch.Tensor]:
     if not os.path.isfile(path):
         raise WeightFileError(f"{path}: weight file not found")
     try:
-        data = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch's notes on pickle protocols: the error below says it all
+            warnings.simplefilter("ignore")
+            data = torch.load(path, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, TypeError, AttributeError, KeyError,
             IndexError, ImportError, UnicodeDecodeError, zipfile.BadZipFile, io.UnsupportedOperation) as error:
         reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
