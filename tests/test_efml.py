@@ -351,3 +351,24 @@ def test_windows_pooling_and_float16_sit_above_the_bilm(tmp_path):
     with h5py.File(out, "r") as f:
         assert f["0"].dtype == np.float16 and f["0"].shape == (3, 16)
         assert np.abs(f["0"][...] - reference("all", 0).mean(axis=1)).max() < 5e-3  # float16 rounding
+
+
+# ------------------------------------------------------------------ EFML's own API
+def test_embedder_sents2elmo_gives_efmls_output_layers_deterministically():
+    from torchelmo.efml import Embedder
+
+    embedder = Embedder(str(MODEL), batch_size=5)  # several batches: EFML would carry state and shuffle
+    batch = sentences()
+    every = embedder.sents2elmo(batch, output_layer=-2)
+    mean = embedder.sents2elmo(batch, output_layer=-1)
+    assert [m.dtype for m in mean] == [np.float32] * len(batch)
+    for i in range(len(batch)):
+        assert every[i].shape == reference("all", i).shape
+        assert np.abs(every[i] - reference("all", i)).max() < TOLERANCE
+        assert np.abs(mean[i] - reference("mean", i)).max() < TOLERANCE
+    for layer in (0, 1, 2):
+        assert np.array_equal(embedder.sents2elmo(batch[:2], output_layer=layer)[1], every[1][layer])
+    again = embedder.sents2elmo(batch[::-1], output_layer=-1)[::-1]  # another order, a second call
+    assert all(np.abs(a - b).max() < 1e-5 for a, b in zip(again, mean))
+    with pytest.raises(ConfigurationError, match="output_layer"):
+        embedder.sents2elmo(batch, output_layer=3)

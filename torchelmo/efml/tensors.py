@@ -48,7 +48,7 @@ def read_state_dict(path: PathLike) -> Dict[str, torch.Tensor]:
             data = torch.load(path, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, TypeError, AttributeError, KeyError,
             IndexError, ImportError, UnicodeDecodeError, zipfile.BadZipFile, io.UnsupportedOperation) as error:
-        reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+        reason = _reason(error)
         raise WeightFileError(f"{path}: not a state dict of tensors that can be read safely "
                               f"(refused without running it: {reason})") from None
     except OSError as error:
@@ -62,6 +62,15 @@ def read_state_dict(path: PathLike) -> Dict[str, torch.Tensor]:
                                   f"({type(value).__name__}); expected a state dict of tensors")
         tensors[name] = value.float()
     return tensors
+
+
+def _reason(error: Exception) -> str:
+    """The telling line of a loading error: torch's weights-only refusal wraps it in advice
+    to load unsafely, which is left out."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    if isinstance(error, pickle.UnpicklingError) and lines and lines[0].startswith("Weights only load failed"):
+        lines = [line for line in lines[1:] if not line.startswith(("Please file", "Check the documentation"))]
+    return (lines[0] if lines else type(error).__name__)[:200]
 
 
 def token_embedder_shapes(options: EfmlOptions, word_rows: int, char_rows: int) -> Dict[str, Tuple[int, ...]]:
