@@ -372,3 +372,21 @@ def test_embedder_sents2elmo_gives_efmls_output_layers_deterministically():
     assert all(np.abs(a - b).max() < 1e-5 for a, b in zip(again, mean))
     with pytest.raises(ConfigurationError, match="output_layer"):
         embedder.sents2elmo(batch, output_layer=3)
+
+
+def test_task_elmo_block_takes_an_efml_folder():
+    from torchelmo.tasks.batching import tensorize
+    from torchelmo.tasks.config import EmbeddersConfig, ElmoConfig
+    from torchelmo.tasks.embedders import TokenEmbedder
+    from torchelmo.tasks.instance import Instance
+
+    # The mixes start with equal weights and gamma 1: the mean of the layers. The default
+    # layer cache keys EFML's ids as it keys AllenNLP's.
+    embedder = TokenEmbedder(EmbeddersConfig(elmo=ElmoConfig(model=str(MODEL), dropout=0.0)), 0).eval()
+    batch = tensorize([Instance(tokens=s) for s in sentences()[:3]], {}, lambda x: None, characters=True,
+                      elmo_ids=embedder.elmo_ids)
+    assert batch["elmo_ids"].shape == (3, 7, 51)
+    with torch.no_grad():
+        vectors = embedder(batch)[0]
+    for i, sentence in enumerate(sentences()[:3]):
+        assert np.abs(vectors[i, :len(sentence)].numpy() - reference("mean", i)).max() < TOLERANCE
