@@ -390,3 +390,21 @@ def test_task_elmo_block_takes_an_efml_folder():
         vectors = embedder(batch)[0]
     for i, sentence in enumerate(sentences()[:3]):
         assert np.abs(vectors[i, :len(sentence)].numpy() - reference("mean", i)).max() < TOLERANCE
+
+
+# ------------------------------------------------------------------ raw text in any language
+def test_tokenize_language_uses_spacys_rules_for_it(tmp_path):
+    source = tmp_path / "raw.txt"
+    source.write_text("Москва — столица России.\n", encoding="utf-8")
+    out = tmp_path / "out.hdf5"
+    result = subprocess.run([sys.executable, "-m", "torchelmo.cli", "embed", str(source), str(out), "--all",
+                             "--model", str(MODEL), "--state", "zero", "--tokenize", "--language", "ru"],
+                            capture_output=True, env=ENV)
+    assert result.returncode == 0, result.stderr.decode()
+    with h5py.File(out, "r") as f:
+        assert list(f["0"].attrs["tokens"]) == sentences()[6]  # "России." split as Russian rules do
+        assert np.abs(f["0"][...] - reference("all", 6)).max() < TOLERANCE
+        assert f.attrs["torchelmo_tokenizer"].endswith("blank ru")
+    bad = subprocess.run([sys.executable, "-m", "torchelmo.cli", "embed", str(source), str(tmp_path / "x.hdf5"),
+                          "--all", "--tokenize", "--language", "qq"], capture_output=True, env=ENV)
+    assert bad.returncode == 2 and "language 'qq'" in bad.stderr.decode()

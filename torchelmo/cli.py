@@ -72,9 +72,12 @@ def _add_embed_parser(subparsers) -> None:
                    help="none (default): one vector per token; mean: one per sentence, (3, dim) with --all, "
                         "(dim,) otherwise")
     p.add_argument("--tokenize", action="store_true",
-                   help="INPUT holds raw text: tokenize each line with spaCy's English rules (torchelmo.tokenizer) "
-                        "instead of splitting it on whitespace; sentence_to_index keeps the lines, and each "
-                        "dataset gets 'tokens' and 'token_offsets' attributes")
+                   help="INPUT holds raw text: tokenize each line with spaCy's rules for --language "
+                        "(torchelmo.tokenizer) instead of splitting it on whitespace; sentence_to_index keeps the "
+                        "lines, and each dataset gets 'tokens' and 'token_offsets' attributes")
+    p.add_argument("--language", default="en", metavar="CODE",
+                   help="the spaCy language code of --tokenize (default en), e.g. zh, ru, fi for an "
+                        "ELMoForManyLangs model")
     p.add_argument("--window", type=int, default=0, metavar="N",
                    help="embed sentences longer than N tokens in overlapping windows of N tokens, stitched "
                         "back to full length (memory bounded by N; no --max-sentence-length limit unless "
@@ -130,7 +133,7 @@ def _run_embed(args: argparse.Namespace) -> None:
     completed = False
     source = None
     try:
-        source = open_sentence_file(args.input_file, policy, tokenize=args.tokenize)
+        source = open_sentence_file(args.input_file, policy, tokenize=args.tokenize, language=args.language)
         embedder = ElmoEmbedder(args.options_file, args.weight_file, cuda_device=cuda_device, model=args.model,
                                 precision=args.precision, compile=args.compile, state=args.state,
                                 warmup_text=args.warmup_text)

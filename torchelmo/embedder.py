@@ -156,7 +156,7 @@ class ElmoEmbedder(BiLmControls):
                    input_policy: Optional[InputPolicy] = None, checkpoint_every: int = 20,
                    dtype: str = "float32", compression: str = "none", compression_level: Optional[int] = None,
                    pool: str = "none", tokenize: bool = False, window: int = 0,
-                   window_overlap: Optional[int] = None) -> None:
+                   window_overlap: Optional[int] = None, language: str = "en") -> None:
         """Embed a file of whitespace-tokenized sentences (one per line) into HDF5.
 
         The output has one float32 dataset per sentence, keyed by its 0-based line index
@@ -176,7 +176,7 @@ class ElmoEmbedder(BiLmControls):
         ``"all"``, ``(dim,)`` otherwise (zeros for an empty sentence).
 
         ``tokenize=True``: each line is raw text, tokenized by :mod:`torchelmo.tokenizer` (spaCy's
-        English rules); ``sentence_to_index`` still maps the (stripped) lines, and each dataset
+        rules for ``language``, a spaCy code: ``"en"`` by default); ``sentence_to_index`` still maps the (stripped) lines, and each dataset
         gets the attributes ``tokens`` and ``token_offsets`` (``(tokens, 2)``: start and end of
         each token in that line).
 
@@ -192,7 +192,7 @@ class ElmoEmbedder(BiLmControls):
                                  window_overlap=window_overlap)
         if input_policy is None:
             input_policy = InputPolicy(max_sentence_length=default_max_sentence_length(window))
-        source = open_sentence_file(input_file, input_policy, tokenize=tokenize)
+        source = open_sentence_file(input_file, input_policy, tokenize=tokenize, language=language)
         try:
             run_embedding_job(self, source, output_file_path, settings, resume=resume, overwrite=overwrite,
                               progress=progress)
