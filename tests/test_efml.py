@@ -408,3 +408,44 @@ def test_tokenize_language_uses_spacys_rules_for_it(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "torchelmo.cli", "embed", str(source), str(tmp_path / "x.hdf5"),
                           "--all", "--tokenize", "--language", "qq"], capture_output=True, env=ENV)
     assert bad.returncode == 2 and "language 'qq'" in bad.stderr.decode()
+
+
+# ------------------------------------------------------------------ published models by name
+def _zip_folder(folder, archive, inside=""):
+    import zipfile
+
+    with zipfile.ZipFile(archive, "w") as zf:
+        for path in sorted(folder.iterdir()):
+            zf.write(path, f"{inside}{path.name}")
+
+
+@pytest.mark.parametrize("inside", ["", "zht.model/"])
+def test_a_published_name_downloads_unpacks_and_validates_once(tmp_path, monkeypatch, inside):
+    mirror = tmp_path / "mirror" / "elmoformanylangs"
+    mirror.mkdir(parents=True)
+    _zip_folder(MODEL, mirror / "179.zip", inside)  # efml-zh is number 179
+    monkeypatch.setenv("TORCHELMO_MIRROR", (tmp_path / "mirror").as_uri())
+    monkeypatch.setenv("TORCHELMO_CACHE", str(tmp_path / "cache"))
+    embedder = ElmoEmbedder(model="efml-zh", state="zero")
+    assert np.abs(embedder.embed_sentence(sentences()[7]) - reference("all", 7)).max() < TOLERANCE
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == ["efml-zh"]  # zip and temporaries gone
+    (mirror / "179.zip").unlink()
+    ElmoEmbedder(model="efml-zh", state="zero")  # from the cache: no download
+
+
+def test_a_broken_published_archive_caches_nothing_and_offline_says_where(tmp_path, monkeypatch):
+    from torchelmo.errors import ModelDownloadError
+
+    folder = model_copy(tmp_path)
+    (folder / "encoder.pkl").unlink()
+    mirror = tmp_path / "mirror" / "elmoformanylangs"
+    mirror.mkdir(parents=True)
+    _zip_folder(folder, mirror / "170.zip")
+    monkeypatch.setenv("TORCHELMO_MIRROR", (tmp_path / "mirror").as_uri())
+    monkeypatch.setenv("TORCHELMO_CACHE", str(tmp_path / "cache"))
+    with pytest.raises(ModelDownloadError, match="170.zip: not a valid ELMoForManyLangs model .*encoder.pkl"):
+        ElmoEmbedder(model="efml-ru")
+    assert list((tmp_path / "cache").iterdir()) == [] and list(folder.iterdir())  # the source is untouched
+    monkeypatch.setenv("TORCHELMO_MIRROR", (tmp_path / "nowhere").as_uri())
+    with pytest.raises(ModelDownloadError, match=r"could not download .*170.zip .*place the file at .*efml-ru.zip"):
+        ElmoEmbedder(model="efml-ru")

@@ -192,7 +192,8 @@ def resolve_model_files(options_file: Optional[PathLike] = None, weight_file: Op
     if name in PUBLISHED_MODELS:
         return fetch_published_model(name)
     if name != DEFAULT_MODEL:
-        raise ConfigurationError(f"unknown model {name!r}; known models: {', '.join(model_names())}")
+        raise ConfigurationError(f"unknown model {name!r}; known models: {', '.join(model_names())}, "
+                                 f"efml-CODE (ELMoForManyLangs, 44 languages: efml-zh, efml-ru, ...) or a folder")
     options, weights = BUNDLED_DIR / "options.json", BUNDLED_DIR / "weights.hdf5"
     if not (options.is_file() and weights.is_file()):
         raise ConfigurationError(f"the bundled default model is missing from {BUNDLED_DIR}; reinstall "
@@ -204,7 +205,14 @@ def resolve_model(options_file: Optional[PathLike] = None, weight_file: Optional
                   model: Optional[PathLike] = None) -> ModelFiles:
     """The model to load, on local disk: ``model`` may also be a folder (AllenNLP's
     ``options.json`` + ``weights.hdf5``, or an ELMoForManyLangs model), recognised from its
-    files; otherwise as :func:`resolve_model_files`."""
+    files, or ``efml-CODE``, a published ELMoForManyLangs model (downloaded once, see
+    :mod:`torchelmo.efml.published`); otherwise as :func:`resolve_model_files`."""
+    from .efml.published import fetch_published_efml_model, is_published
+
+    if isinstance(model, str) and is_published(model):
+        if options_file is not None or weight_file is not None:
+            raise ConfigurationError("give either model files or a model, not both")
+        return folder_model(fetch_published_efml_model(model))
     if model is not None and (os.path.isdir(model) or os.sep in os.fspath(model)):
         if options_file is not None or weight_file is not None:
             raise ConfigurationError("give either model files or a model, not both")
@@ -222,6 +230,8 @@ def model_info(options_file: PathLike, weight_file: PathLike) -> Dict[str, str]:
     if path == (BUNDLED_DIR / "weights.hdf5").resolve():
         name = DEFAULT_MODEL
     elif path.parent.parent == cache_dir().resolve() and path.parent.name in PUBLISHED_MODELS:
+        name = path.parent.name
+    elif path.name == "encoder.pkl":  # an ELMoForManyLangs folder: named by the folder (efml-CODE if published)
         name = path.parent.name
     return {"model": name, "options_file": options_file, "weight_file": weight_file,
             "weights_sha256": file_sha256(weight_file)}
