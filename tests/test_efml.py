@@ -169,21 +169,34 @@ def test_quirk_7_highway_is_relu_whatever_the_activation(tmp_path):
     assert np.abs(got - expected).max() < 1e-5
 
 
-def test_quirk_8_word_embedding_joined_first_and_word_dim_0(tmp_path, embedded):
-    folder = model_copy(tmp_path)
+def _one_part_model(tmp_path, part):
+    """Fixture A without its word embedding (``part="char"``) or its character CNN (``"word"``)."""
+    folder = model_copy(tmp_path / part)
     tensors = read_model(folder).token_tensors
-    word_table, projection = tensors.pop("word_emb_layer.embedding.weight"), tensors["projection.weight"]
-    tensors["projection.weight"] = projection[:, 10:].contiguous()
+    projection = tensors["projection.weight"]
+    if part == "char":
+        del tensors["word_emb_layer.embedding.weight"]
+        tensors["projection.weight"] = projection[:, 10:].contiguous()  # the word's 10 columns come first
+        _edit_architecture(folder, "token_embedder", word_dim=0)
+        (folder / "word.dic").unlink()  # EFML reads no word.dic without a word embedding
+    else:
+        tensors = {k: v for k, v in tensors.items() if k.startswith(("word_emb", "projection"))}
+        tensors["projection.weight"] = projection[:, :10].contiguous()
+        _edit_architecture(folder, "token_embedder", char_dim=0)
+        (folder / "char.dic").unlink()
     _write_state_dict(folder / "token_embedder.pkl", tensors, legacy=True)
-    _edit_architecture(folder, "token_embedder", word_dim=0)
-    (folder / "word.dic").unlink()  # EFML reads no word.dic without a word embedding
-    model = ElmoBiLm.from_efml(folder, state="zero").eval()
-    sentence = sentences()[0]
-    word_ids = read_model(MODEL).vocabulary.sentence_ids(sentence)[1:-1, 0]
-    word_part = (word_table[word_ids] @ projection[:, :10].T).numpy()  # the first 10 columns are the word's
+    return ElmoBiLm.from_efml(folder, state="zero").eval()
+
+
+def test_quirk_8_word_embedding_joined_first_and_word_dim_or_char_dim_0(tmp_path):
+    # EFML's layer 0 is P_word e_word + P_char c + b: the two one-part models sum to it, less one b.
+    sentence = sentences()[10]
     with torch.no_grad():
-        layer0 = model.embed_batches([[sentence]])[0][0][0, :, :8].numpy()
-    assert np.abs(layer0 - (reference("all", 0)[0, :, :8] - word_part)).max() < TOLERANCE
+        chars, words = (_one_part_model(tmp_path, part).embed_batches([[sentence]])[0][0][0, :, :8].numpy()
+                        for part in ("char", "word"))
+    bias = read_model(MODEL).token_tensors["projection.bias"].numpy()
+    assert np.abs(chars + words - bias - reference("all", 10)[0, :, :8]).max() < TOLERANCE
+    assert np.abs(chars - reference("all", 10)[0, :, :8]).max() > 0.1  # the word part matters
 
 
 def test_quirk_9_and_10_lstm_layers_and_mean_over_three_layers(embedded):

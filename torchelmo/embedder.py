@@ -9,7 +9,7 @@ import torch
 from .bilm import BiLmControls, ElmoBiLm
 from .gemm import check_inference_support
 from .errors import ConfigurationError, TokensError
-from .models import resolve_model
+from .models import file_sha256, resolve_model
 from .embed_job import EmbedSettings, run_embedding_job
 from .row_streams import STREAM_BATCHES
 from .sentences import InputPolicy, default_max_sentence_length, open_sentence_file
@@ -89,7 +89,10 @@ class ElmoEmbedder(BiLmControls):
     def job_settings(self) -> Dict[str, Any]:
         """The settings of this embedder that change its vectors (recorded by embedding jobs)."""
         precision, compile = self.elmo_bilm.inference_settings
-        return {"precision": precision, "compile": compile, "state": self.state_mode}
+        settings: Dict[str, Any] = {"precision": precision, "compile": compile, "state": self.state_mode}
+        if self.state_mode == "warm" and self.elmo_bilm.warmup_text is not None:
+            settings["warmup_text_sha256"] = file_sha256(self.elmo_bilm.warmup_text)
+        return settings
 
     def batch_to_embeddings(self, batch: List[List[str]]) -> Tuple[torch.Tensor, torch.Tensor]:
         """Activations ``(batch, num_layers, timesteps, dim)`` and mask ``(batch, timesteps)`` (long)."""
