@@ -61,6 +61,8 @@ class ElmoBiLm(nn.Module):
         super().__init__()
         options.check_fits_in_memory()
         self.options = options
+        if token_encoder is None and not isinstance(options, ElmoOptions):
+            raise ConfigurationError("an ELMoForManyLangs model's biLM needs its token_encoder (use ElmoBiLm.from_efml)")
         self.char_encoder = token_encoder if token_encoder is not None else \
             CharacterEncoder(options.char_cnn, options.lstm.projection_dim)
         self.lstm = ElmoLstm(options.lstm, options.lstm.projection_dim)
@@ -94,9 +96,6 @@ class ElmoBiLm(nn.Module):
         as the constructor's. ``state="warm"`` needs a ``warmup_text`` in the model's language."""
         from .efml.model import read_model
 
-        if kwargs.get("state") == "warm" and kwargs.get("warmup_text") is None:
-            raise ConfigurationError("state 'warm' with an ELMoForManyLangs model needs a warm-up text in the "
-                                     "model's language (the shipped one is English)", hint="warmup_text")
         efml = read_model(model_dir)
         model = cls(efml.options, token_encoder=efml.token_encoder(), **kwargs)
         efml.load_lstm(model.lstm)
@@ -165,6 +164,9 @@ class ElmoBiLm(nn.Module):
         computed now (in fp32 whatever the inference settings) and cached (see
         :mod:`torchelmo.states`)."""
         if self._warm is None:
+            if self.warmup_text is None and not isinstance(self.char_encoder, CharacterEncoder):
+                raise ConfigurationError("state 'warm' with an ELMoForManyLangs model needs a warm-up text in the "
+                                         "model's language (the shipped one is English)", hint="warmup_text")
             settings = self._inference
             self._configure_layers("fp32", False)
             try:
