@@ -21,7 +21,7 @@ from typing import Dict, List, Optional, Sequence, Union
 
 import torch
 
-from ..errors import WeightFileError
+from ..errors import TokensError, WeightFileError
 
 PathLike = Union[str, os.PathLike]
 BOS, EOS, OOV, PAD, BOW, EOW = "<bos>", "<eos>", "<oov>", "<pad>", "<bow>", "<eow>"
@@ -112,8 +112,8 @@ class EfmlVocabulary:
         0 at positions past a sentence's end (the input of the EFML token encoder's forward,
         as :func:`torchelmo.batch_to_ids` is for AllenNLP models)."""
         if isinstance(batch, str) or any(isinstance(sentence, str) for sentence in batch):
-            raise TypeError("batch_to_ids expects a list of tokenized sentences (List[List[str]]), "
-                            "not a string or a list of strings")
+            raise TokensError("batch_to_ids expects a list of tokenized sentences (List[List[str]]), "
+                              "not a string or a list of strings")
         max_length = max((len(sentence) for sentence in batch), default=0)
         ids = torch.zeros(len(batch), max_length, self.width, dtype=torch.long)
         for i, sentence in enumerate(batch):
