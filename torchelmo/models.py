@@ -203,23 +203,24 @@ def resolve_model_files(options_file: Optional[PathLike] = None, weight_file: Op
 
 def resolve_model(options_file: Optional[PathLike] = None, weight_file: Optional[PathLike] = None,
                   model: Optional[PathLike] = None) -> ModelFiles:
-    """The model to load, on local disk: ``model`` may also be a folder (AllenNLP's
-    ``options.json`` + ``weights.hdf5``, or an ELMoForManyLangs model), recognised from its
-    files, or ``efml-CODE``, a published ELMoForManyLangs model (downloaded once, see
-    :mod:`torchelmo.efml.published`); otherwise as :func:`resolve_model_files`."""
+    """The model to load, on local disk: ``model`` may also be ``efml-CODE``, a published
+    ELMoForManyLangs model (downloaded once, see :mod:`torchelmo.efml.published`), or a folder
+    (AllenNLP's ``options.json`` + ``weights.hdf5``, or an ELMoForManyLangs model) recognised
+    from its files; a name wins over a folder of the same name (write ``./NAME``). Otherwise
+    as :func:`resolve_model_files`."""
     from .efml.published import fetch_published_efml_model, is_published
 
-    if isinstance(model, str) and is_published(model):
-        if options_file is not None or weight_file is not None:
-            raise ConfigurationError("give either model files or a model, not both")
-        return folder_model(fetch_published_efml_model(model))
-    if model is not None and (os.path.isdir(model) or os.sep in os.fspath(model)):
-        if options_file is not None or weight_file is not None:
-            raise ConfigurationError("give either model files or a model, not both")
-        if not os.path.isdir(model):
-            raise ConfigurationError(f"{os.fspath(model)}: model folder not found")
+    if model is None or os.fspath(model) in model_names():
+        return ModelFiles(*resolve_model_files(options_file, weight_file, model))
+    if options_file is not None or weight_file is not None:
+        raise ConfigurationError("give either model files or a model, not both")
+    if is_published(os.fspath(model)):
+        return folder_model(fetch_published_efml_model(os.fspath(model)))
+    if os.path.isdir(model):
         return folder_model(model)
-    return ModelFiles(*resolve_model_files(options_file, weight_file, model))
+    if os.sep in os.fspath(model):
+        raise ConfigurationError(f"{os.fspath(model)}: model folder not found")
+    return ModelFiles(*resolve_model_files(None, None, model))  # an unknown name: the error lists the known ones
 
 
 def model_info(options_file: PathLike, weight_file: PathLike) -> Dict[str, str]:
