@@ -5,7 +5,7 @@
 - ELMoForManyLangs (EFML): a folder with ``config.json``, ``token_embedder.pkl`` and
   ``encoder.pkl`` (see :mod:`torchelmo.efml`).
 
-:func:`torchelmo.models.resolve_model` turns names, URLs and folders into a
+:func:`torchelmo.hub.resolve_model` turns names, URLs and folders into a
 :class:`ModelFiles`; :meth:`torchelmo.ElmoBiLm.from_model_files` loads one.
 """
 import os

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Dict, Tuple
 
 from ..errors import ElmoError, ModelDownloadError
-from ..models import cache_dir, download
+from ..cache import cache_dir
+from ..hub import download
 from .model import MODEL_FILES, read_model
 
 EFML_BASE_URL = "http://vectors.nlpl.eu/repository/11/"
