@@ -389,8 +389,8 @@ def test_embedder_sents2elmo_gives_efmls_output_layers_deterministically():
 
 def test_task_elmo_block_takes_an_efml_folder():
     from torchelmo.tasks.batching import tensorize
-    from torchelmo.tasks.config import EmbeddersConfig, ElmoConfig
-    from torchelmo.tasks.embedders import TokenEmbedder
+    from torchelmo.tasks.embedders.config import EmbeddersConfig, ElmoConfig
+    from torchelmo.tasks.embedders.token_embedder import TokenEmbedder
     from torchelmo.tasks.instance import Instance
 
     # The mixes start with equal weights and gamma 1: the mean of the layers. The default

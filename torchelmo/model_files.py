@@ -16,6 +16,7 @@ from .errors import ConfigurationError
 
 PathLike = Union[str, os.PathLike]
 ALLENNLP_FOLDER_FILES = ("options.json", "weights.hdf5")
+EFML_FOLDER_FILES = ("config.json", "token_embedder.pkl", "encoder.pkl")  # and the .dic files
 
 
 @dataclass(frozen=True)
@@ -35,14 +36,12 @@ class ModelFiles:
 
 def folder_model(path: PathLike) -> ModelFiles:
     """The model in folder ``path``, by the files it holds; ConfigurationError otherwise."""
-    from .efml.model import MODEL_FILES
-
     path = os.fspath(path)
     options, weights = (os.path.join(path, name) for name in ALLENNLP_FOLDER_FILES)
     if os.path.isfile(options) and os.path.isfile(weights):
         return ModelFiles(options, weights)
-    config, _, encoder = (os.path.join(path, name) for name in MODEL_FILES)
+    config, _, encoder = (os.path.join(path, name) for name in EFML_FOLDER_FILES)
     if os.path.isfile(config):  # EFML: reading the folder names any file missing
         return ModelFiles(config, encoder, efml_dir=path)
     raise ConfigurationError(f"{path}: not a model folder: expected {' + '.join(ALLENNLP_FOLDER_FILES)} "
-                             f"(AllenNLP) or {', '.join(MODEL_FILES)} (ELMoForManyLangs)")
+                             f"(AllenNLP) or {', '.join(EFML_FOLDER_FILES)} (ELMoForManyLangs)")

@@ -13,7 +13,7 @@ import torch
 
 from ..errors import ConfigurationError
 from ..lstm import ElmoLstm
-from .options import CONFIG_FILE, EfmlOptions
+from .options import EfmlOptions
 from .tensors import (CHAR_TABLE, DIRECTIONS, ENCODER_FILE, TOKEN_EMBEDDER_FILE, WORD_TABLE, check_tensors,
                       encoder_shapes, read_state_dict, token_embedder_shapes)
 from .token_encoder import EfmlTokenEncoder
@@ -21,7 +21,6 @@ from .vocabulary import CHAR_SPECIALS, WORD_SPECIALS, EfmlVocabulary, check_dict
 
 PathLike = Union[str, os.PathLike]
 WORD_FILE, CHAR_FILE = "word.dic", "char.dic"
-MODEL_FILES = (CONFIG_FILE, TOKEN_EMBEDDER_FILE, ENCODER_FILE)  # what an EFML folder holds (and the .dic files)
 
 
 @dataclass

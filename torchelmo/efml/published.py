@@ -20,7 +20,8 @@ from typing import Dict, Tuple
 from ..errors import ElmoError, ModelDownloadError
 from ..cache import cache_dir
 from ..hub import download
-from .model import MODEL_FILES, read_model
+from .model import read_model
+from .options import CONFIG_FILE
 
 EFML_BASE_URL = "http://vectors.nlpl.eu/repository/11/"
 MIRROR_FOLDER = "elmoformanylangs"
@@ -73,12 +74,12 @@ def _unpack(archive: str, target: Path) -> None:
 
 def _model_folder(root: Path) -> Path:
     """The folder holding ``config.json``: ``root``, or its one subfolder (``xx.model/``)."""
-    if (root / MODEL_FILES[0]).is_file():
+    if (root / CONFIG_FILE).is_file():
         return root
     folders = [p for p in root.iterdir() if p.is_dir()]
-    if len(folders) == 1 and (folders[0] / MODEL_FILES[0]).is_file():
+    if len(folders) == 1 and (folders[0] / CONFIG_FILE).is_file():
         return folders[0]
-    raise ElmoError(f"no {MODEL_FILES[0]} at the top of the archive or in its one folder")
+    raise ElmoError(f"no {CONFIG_FILE} at the top of the archive or in its one folder")
 
 
 def _check_zip(path: str) -> None:
@@ -90,7 +91,7 @@ def fetch_published_efml_model(name: str, progress: bool = True) -> str:
     """The local folder of the published EFML model ``name`` (see the module). A zip already
     at the download's place (put there by hand, offline) is used, and kept."""
     final = cache_dir() / name
-    if (final / MODEL_FILES[0]).is_file():
+    if (final / CONFIG_FILE).is_file():
         return str(final)
     url = model_url(name)
     final.parent.mkdir(parents=True, exist_ok=True)
