@@ -36,7 +36,8 @@ def _add_embed_parser(subparsers) -> None:
     p.add_argument("--weight-file", help="ELMo weights.hdf5 (default: the bundled model)")
     p.add_argument("--model", help="a model by name instead of files: 'default' (bundled) or one of "
                    "AllenNLP's published models (small, medium, original, original-5.5B, pubmed, "
-                   "portuguese), downloaded once into ~/.cache/torchelmo")
+                   "portuguese), downloaded once into ~/.cache/torchelmo; or a model folder (AllenNLP's "
+                   "options.json + weights.hdf5, or an ELMoForManyLangs model)")
     p.add_argument("--batch-size", type=int, default=64, help="sentences per batch (default 64)")
     p.add_argument("--cuda-device", type=int, default=-1, help="GPU index; -1 for CPU (default)")
     p.add_argument("--forget-sentences", action="store_true",
@@ -59,6 +60,9 @@ def _add_embed_parser(subparsers) -> None:
                    help="where each sentence's LSTM state starts: carry (default, like allennlp: the state "
                         "its batch row ended the previous batch with), zero, or warm (one fixed state: "
                         "vectors independent of the batch; docs/state.md)")
+    p.add_argument("--warmup-text", metavar="FILE",
+                   help="the warm-up text of --state warm (one tokenized sentence per line) in the model's "
+                        "language; needed for ELMoForManyLangs models (the shipped one is English)")
     p.add_argument("--dtype", choices=OUTPUT_DTYPES, default="float32",
                    help="the output's values: float32 (default) or float16 (half the size)")
     p.add_argument("--compression", choices=COMPRESSIONS, default="none",
@@ -69,9 +73,12 @@ def _add_embed_parser(subparsers) -> None:
                    help="none (default): one vector per token; mean: one per sentence, (3, dim) with --all, "
                         "(dim,) otherwise")
     p.add_argument("--tokenize", action="store_true",
-                   help="INPUT holds raw text: tokenize each line with spaCy's English rules (torchelmo.tokenizer) "
-                        "instead of splitting it on whitespace; sentence_to_index keeps the lines, and each "
-                        "dataset gets 'tokens' and 'token_offsets' attributes")
+                   help="INPUT holds raw text: tokenize each line with spaCy's rules for --language "
+                        "(torchelmo.tokenizer) instead of splitting it on whitespace; sentence_to_index keeps the "
+                        "lines, and each dataset gets 'tokens' and 'token_offsets' attributes")
+    p.add_argument("--language", default="en", metavar="CODE",
+                   help="the spaCy language code of --tokenize (default en), e.g. zh, ru, fi for an "
+                        "ELMoForManyLangs model")
     p.add_argument("--window", type=int, default=0, metavar="N",
                    help="embed sentences longer than N tokens in overlapping windows of N tokens, stitched "
                         "back to full length (memory bounded by N; no --max-sentence-length limit unless "
@@ -116,9 +123,10 @@ def _run_embed(args: argparse.Namespace) -> None:
                              window_overlap=args.window_overlap)
     policy = _input_policy(args)
     embedder = ElmoEmbedder(args.options_file, args.weight_file, cuda_device=process_cuda_device(args.cuda_device),
-                            model=args.model, precision=args.precision, compile=args.compile, state=args.state)
+                            model=args.model, precision=args.precision, compile=args.compile, state=args.state,
+                            warmup_text=args.warmup_text)
     embed_file(embedder, args.input_file, args.output_file, settings, policy, tokenize=args.tokenize,
-               resume=args.resume, overwrite=args.overwrite)
+               resume=args.resume, overwrite=args.overwrite, language=args.language)
     logger.info("Wrote %s", args.output_file)
 
 
@@ -317,6 +325,7 @@ CLI_HINTS = {
                             ("max_sentence_length", "split long sentences or raise --max-sentence-length")),
     "sentence_keys": (("use_sentence_keys", "drop --use-sentence-keys to key datasets by line index"),),
     "model_files": (("options_file", "or download the files elsewhere and pass --options-file and --weight-file"),),
+    "warmup_text": (("warmup_text", "pass --warmup-text FILE in the model's language, or use --state zero"),),
 }
 
 

@@ -541,11 +541,13 @@ def run_embedding_job(embedder: JobEmbedder, source: SentenceFile, output_path: 
 
 def embed_file(embedder: JobEmbedder, input_file: Source, output_path: PathLike,
                settings: Optional[EmbedSettings] = None, input_policy: Optional[InputPolicy] = None,
-               tokenize: bool = False, resume: bool = False, overwrite: bool = False, progress: bool = True) -> None:
+               tokenize: bool = False, resume: bool = False, overwrite: bool = False, progress: bool = True,
+               language: str = "en") -> None:
     """Embed a sentence file into ``output_path``: the one assembly behind ``torchelmo embed``
     and :meth:`ElmoEmbedder.embed_file <torchelmo.ElmoEmbedder.embed_file>`.
 
-    Opens ``input_file`` (a path, ``-``, or a file object; raw text with ``tokenize``) under
+    Opens ``input_file`` (a path, ``-``, or a file object; raw text with ``tokenize``, by the
+    tokenizer rules of ``language``) under
     ``input_policy`` (default: :class:`InputPolicy` with the sentence-length limit of
     :func:`default_max_sentence_length` for ``settings.window``), runs :func:`run_embedding_job`
     as this process's shard under ``torchrun`` (rank and world size from its environment; a
@@ -559,7 +561,7 @@ def embed_file(embedder: JobEmbedder, input_file: Source, output_path: PathLike,
     completed = False
     source = None
     try:
-        source = open_sentence_file(input_file, input_policy, tokenize=tokenize)
+        source = open_sentence_file(input_file, input_policy, tokenize=tokenize, language=language)
         run_embedding_job(embedder, source, output_path, settings, resume=resume, overwrite=overwrite,
                           progress=progress, rank=context.rank, world_size=context.world_size,
                           barrier=context.barrier)
