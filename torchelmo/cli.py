@@ -122,10 +122,13 @@ def _run_embed(args: argparse.Namespace) -> None:
                              compression_level=args.compression_level, pool=args.pool, window=args.window,
                              window_overlap=args.window_overlap)
     policy = _input_policy(args)
-    embedder = ElmoEmbedder(args.options_file, args.weight_file, cuda_device=process_cuda_device(args.cuda_device),
+
+    def load_embedder() -> ElmoEmbedder:  # after the input is checked: bad input is reported first
+        return ElmoEmbedder(args.options_file, args.weight_file, cuda_device=process_cuda_device(args.cuda_device),
                             model=args.model, precision=args.precision, compile=args.compile, state=args.state,
                             warmup_text=args.warmup_text)
-    embed_file(embedder, args.input_file, args.output_file, settings, policy, tokenize=args.tokenize,
+
+    embed_file(load_embedder, args.input_file, args.output_file, settings, policy, tokenize=args.tokenize,
                resume=args.resume, overwrite=args.overwrite, language=args.language)
     logger.info("Wrote %s", args.output_file)
 
