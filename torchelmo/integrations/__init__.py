@@ -1,0 +1,1 @@
+"""Bridges from torchelmo to other tools, built on the public API (the ONNX exporter)."""
