@@ -52,8 +52,8 @@ class OnnxExportSettings:
             hint = "; to carry state between batches, export with state_io" if self.state == "carry" else ""
             raise ConfigurationError(f"export state must be one of {EXPORT_STATES}, got {self.state!r}{hint}")
         if self.state_io and self.state != "zero":
-            raise ConfigurationError("state_io takes the initial state as an input; it cannot be combined with "
-                                     "state='warm' (feed the warm state as initial_hidden/initial_memory)")
+            raise ConfigurationError("state inputs and outputs take the initial state as an input: they cannot "
+                                     "be combined with the warm state (feed it as initial_hidden/initial_memory)")
 
 
 class _GraphBuilder:
@@ -71,7 +71,7 @@ class _GraphBuilder:
 
     def const(self, value: np.ndarray, hint: str) -> str:
         name = self._name(hint)
-        self.initializers.append(numpy_helper.from_array(np.ascontiguousarray(value), name))
+        self.initializers.append(numpy_helper.from_array(np.require(value, requirements="C"), name))  # keeps 0-d
         return name
 
     def ints(self, values: Sequence[int], hint: str = "ints") -> str:
@@ -299,7 +299,7 @@ def build_onnx_model(options, weights: Dict[str, np.ndarray], settings: OnnxExpo
     graph = helper.make_graph(g.nodes, "elmo_bilm", graph_inputs, graph_outputs, initializer=g.initializers)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
                               producer_name="torchelmo", doc_string=__doc__.split("\n\n")[0])
-    onnx.checker.check_model(model)
+    onnx.checker.check_model(model, full_check=True)  # with strict shape inference
     return model
 
 
