@@ -1,0 +1,107 @@
+"""Tokens/s of the exported ONNX graph on onnxruntime (CPU) against torchelmo, same threads.
+
+Both embed the same real English sentences (UD English-EWT dev, 16-36 tokens) with the same
+random weights in the published "original" architecture (``--quick``: a small one), every
+sentence from the zero state, at batch sizes 1 and 64: torchelmo through
+``ElmoEmbedder(state="zero").embed_batch`` batch after batch, onnxruntime through the graph of
+``torchelmo.export_onnx`` (character ids from ``torchelmo.char_ids``, numpy in and out). Both
+use ``--threads`` threads (torch.set_num_threads; onnxruntime's intra-op pool, one inter-op
+thread). The table gives tokens/s, the ratio onnxruntime / torchelmo, and the largest absolute
+difference between their vectors (the equality check at this size: it must stay under 1e-4).
+
+    python benchmarks/onnx_speed.py                # original size: the figures in docs/onnx.md
+    python benchmarks/onnx_speed.py --quick        # a small model, seconds
+"""
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable, List, Tuple
+
+import numpy as np
+import onnxruntime
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from embed_throughput import ORIGINAL, QUICK, read_sentences  # noqa: E402
+
+from torchelmo import ElmoBiLm, ElmoEmbedder, ElmoOptions, export_onnx, save_weights  # noqa: E402
+from torchelmo.char_ids import batch_char_ids  # noqa: E402
+
+TEXT = Path(os.environ.get("TORCHELMO_SHARED", "/work/shared")) / "data/ud-english-ewt/en_ewt-ud-dev.conllu"
+TOLERANCE = 1e-4
+
+
+def timed(run: Callable[[], List[np.ndarray]]) -> Tuple[float, List[np.ndarray]]:
+    run()  # warm-up: first-call allocations and kernel selection
+    start = time.perf_counter()
+    vectors = run()
+    return time.perf_counter() - start, vectors
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="a small model (LSTM 1024, projection 128)")
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 64])
+    parser.add_argument("--sentences", type=int, nargs="+", default=[16, 128],
+                        help="sentences embedded at each batch size (default 16 at batch 1, 128 at 64)")
+    parser.add_argument("--text", type=Path, default=TEXT, help="CoNLL-U file to take sentences from")
+    args = parser.parse_args()
+    if len(args.sentences) != len(args.batch_sizes):
+        parser.error("give one --sentences count per --batch-sizes entry")
+
+    torch.manual_seed(0)
+    torch.set_num_threads(args.threads)
+    options = ElmoOptions.from_dict(QUICK if args.quick else ORIGINAL)
+    with tempfile.TemporaryDirectory() as workdir:
+        bilm = ElmoBiLm(options)
+        for parameter in bilm.parameters():  # random weights at the scale of trained ones
+            torch.nn.init.uniform_(parameter, -0.1, 0.1)
+        save_weights(bilm, Path(workdir, "weights.hdf5"))
+        options.save(Path(workdir, "options.json"))
+        embedder = ElmoEmbedder(Path(workdir, "options.json"), Path(workdir, "weights.hdf5"), state="zero")
+        graph_path = export_onnx(Path(workdir, "elmo.onnx"), Path(workdir, "options.json"),
+                                 Path(workdir, "weights.hdf5"))
+        size_mb = os.path.getsize(graph_path) / 1e6
+        weights_mb = os.path.getsize(Path(workdir, "weights.hdf5")) / 1e6
+        session_options = onnxruntime.SessionOptions()
+        session_options.intra_op_num_threads = args.threads
+        session_options.inter_op_num_threads = 1
+        session = onnxruntime.InferenceSession(graph_path, session_options, providers=["CPUExecutionProvider"])
+
+        print(f"{'original' if not args.quick else 'quick'} architecture, random weights; ONNX file {size_mb:.1f} MB "
+              f"(weights.hdf5 {weights_mb:.1f} MB); {args.threads} threads; onnxruntime {onnxruntime.__version__}, "
+              f"torch {torch.__version__}")
+        print(f"{'batch':>5} {'sentences':>9} {'tokens':>7} {'torchelmo tok/s':>16} {'onnxruntime tok/s':>18} "
+              f"{'ratio':>6} {'max |diff|':>11}")
+        failed = False
+        for batch_size, count in zip(args.batch_sizes, args.sentences):
+            sentences = read_sentences(args.text, count, 16, 36)
+            batches = [sentences[i:i + batch_size] for i in range(0, len(sentences), batch_size)]
+            tokens = sum(map(len, sentences))
+
+            def run_torch() -> List[np.ndarray]:
+                return [v for batch in batches for v in embedder.embed_batch(batch)]
+
+            def run_onnx() -> List[np.ndarray]:
+                vectors = []
+                for batch in batches:
+                    layers, = session.run(["layers"], {"char_ids": np.array(batch_char_ids(batch), dtype=np.int64)})
+                    vectors.extend(layers[:, row, :len(sentence)] for row, sentence in enumerate(batch))
+                return vectors
+
+            torch_seconds, expected = timed(run_torch)
+            onnx_seconds, actual = timed(run_onnx)
+            diff = max(float(np.abs(a - e).max()) for a, e in zip(actual, expected))
+            failed |= diff > TOLERANCE
+            print(f"{batch_size:>5} {len(sentences):>9} {tokens:>7} {tokens / torch_seconds:>16.0f} "
+                  f"{tokens / onnx_seconds:>18.0f} {torch_seconds / onnx_seconds:>6.2f} {diff:>11.2e}")
+    if failed:
+        raise SystemExit(f"the graph deviates from torchelmo by more than {TOLERANCE}")
+
+
+if __name__ == "__main__":
+    main()
