@@ -312,6 +312,9 @@ def bilm_graph(bilm, settings: OnnxExportSettings) -> "onnx.ModelProto":
     """The ONNX graph of an :class:`~torchelmo.ElmoBiLm` (its weights as they are now)."""
     _require_onnx()
     weights = {name: value.detach().float().cpu().numpy() for name, value in bilm.state_dict().items()}
+    if "char_encoder.char_embedding.weight" not in weights:
+        raise ConfigurationError("only models with ELMo's character CNN token encoder (AllenNLP/bilm-tf) can be "
+                                 "exported to ONNX")
     warm = None
     if settings.state == "warm":
         state = bilm.warm_state()
