@@ -13,7 +13,8 @@ biLM's weights only (its ``state_dict`` and options), so it is the same computat
   ``initial_memory`` ``(lstm layers, 2, batch, cell_dim)`` (direction 0 forward, 1 backward,
   as :class:`~torchelmo.lstm.LstmState`), outputs ``final_hidden`` and ``final_memory``.
 
-The character CNN (Gather, Conv, ReduceMax), highway and projection run on every position;
+The character CNN (Gather, Conv, ReduceMax), highway and projection run once per distinct
+token (Unique);
 the LSTM steps all layers of both directions in one ``Scan``: the backward direction scans in
 reverse, and a position past a sentence's end leaves the state as it is and outputs zeros, so
 every sentence's backward pass starts at its own last token from its initial state.
@@ -100,14 +101,16 @@ def _clip(g: _GraphBuilder, x: str, bounds: Optional[Tuple[str, str]]) -> str:
 
 def _token_layer(g: _GraphBuilder, weights: Dict[str, np.ndarray], options, char_ids: str,
                  batch_time: str) -> Tuple[str, str, str]:
-    """Character CNN -> highway -> projection of every position and of ``<S>``, ``</S>``.
+    """Character CNN -> highway -> projection of each distinct token of the batch (padding
+    included) and of ``<S>``, ``</S>``.
 
     Returns ``(tokens, bos, eos)``: ``(batch, timesteps, proj)``, ``(1, 1, proj)`` twice."""
     rows = g.op("Reshape", [char_ids, g.ints([-1, MAX_WORD_LENGTH])])
     specials = g.const(np.asarray([BOS_CHAR_IDS, EOS_CHAR_IDS], dtype=np.int64), "boundary_char_ids")
     rows = g.op("Concat", [specials, rows], axis=0)  # (2 + batch * timesteps, 50)
+    distinct, _, inverse, _ = g.op("Unique", [rows], outputs=4, axis=0, sorted=0)  # each distinct token once
     embedded = g.op("Gather", [g.const(_float(weights["char_encoder.char_embedding.weight"]), "char_embedding"),
-                               rows])
+                               distinct])
     channels = g.op("Transpose", [embedded], perm=[0, 2, 1])  # (n, embedding_dim, 50)
     activation = "Relu" if options.char_cnn.activation == "relu" else "Tanh"
     features = []
@@ -129,6 +132,7 @@ def _token_layer(g: _GraphBuilder, weights: Dict[str, np.ndarray], options, char
     projected = g.op("Add", [
         g.op("MatMul", [x, g.const(_float(weights["char_encoder.projection.weight"]).T, "projection_weight")]),
         g.const(_float(weights["char_encoder.projection.bias"]), "projection_bias")])
+    projected = g.op("Gather", [projected, inverse], axis=0)  # (2 + batch * timesteps, proj)
     dim = options.lstm.projection_dim
     bos = g.op("Reshape", [g.op("Slice", [projected, g.ints([0]), g.ints([1])]), g.ints([1, 1, dim])])
     eos = g.op("Reshape", [g.op("Slice", [projected, g.ints([1]), g.ints([2])]), g.ints([1, 1, dim])])
