@@ -104,7 +104,7 @@ def main() -> None:
         print(f"{'batch':>5} {'sentences':>9} {'tokens':>7} {'torchelmo tok/s':>16} {'onnxruntime tok/s':>18} "
               f"{'ratio':>6} {'max |diff|':>11}"
               + (f"   on {YARDSTICK_SENTENCES}: {'torch-f64':>10} {'onnx-f64':>10} {'torch-onnx':>10}"
-                                                   if args.init == "uniform" else ""))
+                 if args.init == "uniform" else ""))
         failed = False
         for batch_size, count in zip(args.batch_sizes, args.sentences):
             sentences = read_sentences(args.text, count, 16, 36)
