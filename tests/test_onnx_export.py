@@ -10,7 +10,8 @@ import onnxruntime
 import pytest
 import torch
 
-from torchelmo import ConfigurationError, ElmoBiLm, ElmoEmbedder, OutputExistsError, batch_to_ids, export_onnx
+from torchelmo import (ConfigurationError, ElmoBiLm, ElmoEmbedder, OutputError, OutputExistsError, batch_to_ids,
+                       export_onnx)
 from torchelmo.cli import main
 from torchelmo.integrations.onnx_export import OPSET
 from torchelmo.lstm import LstmState
@@ -129,7 +130,7 @@ def test_refuses_to_write_onto_the_weights_or_carry_state(weight_file, tmp_path)
     copy = tmp_path / "weights.hdf5"
     copy.write_bytes(Path(weight_file).read_bytes())
     options = Path(weight_file).with_name("options.json")
-    with pytest.raises(Exception, match="one of the model's files"):
+    with pytest.raises(OutputError, match="one of the model's files"):
         export_onnx(copy, options, copy, overwrite=True)
     assert copy.read_bytes() == Path(weight_file).read_bytes()
     with pytest.raises(ConfigurationError, match="state_io"):
