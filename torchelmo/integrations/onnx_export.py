@@ -25,9 +25,10 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from ..characters import BOS_CHAR_IDS, EOS_CHAR_IDS, MAX_WORD_LENGTH
+from ..char_ids import BOS_CHAR_IDS, EOS_CHAR_IDS, MAX_WORD_LENGTH
 from ..errors import ConfigurationError, OutputError, OutputExistsError
 from ..files import atomic_file
+from ..options import ElmoOptions
 
 try:
     import onnx
@@ -315,10 +316,10 @@ def _require_onnx() -> None:
 def bilm_graph(bilm, settings: OnnxExportSettings) -> "onnx.ModelProto":
     """The ONNX graph of an :class:`~torchelmo.ElmoBiLm` (its weights as they are now)."""
     _require_onnx()
+    if not isinstance(bilm.options, ElmoOptions):  # e.g. ELMoForManyLangs: another token encoder
+        raise ConfigurationError("only AllenNLP/bilm-tf models (ELMo's character CNN token layer) can be exported "
+                                 "to ONNX")
     weights = {name: value.detach().float().cpu().numpy() for name, value in bilm.state_dict().items()}
-    if "char_encoder.char_embedding.weight" not in weights:
-        raise ConfigurationError("only models with ELMo's character CNN token encoder (AllenNLP/bilm-tf) can be "
-                                 "exported to ONNX")
     warm = None
     if settings.state == "warm":
         state = bilm.warm_state()
