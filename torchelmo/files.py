@@ -4,7 +4,7 @@
 block writes it, and only if the block succeeds is it flushed to disk and renamed over the
 target (``os.replace``), so a reader sees the old file or the complete new one. The temporary
 is removed whatever ends the block (an exception, Ctrl-C, or SIGTERM/SIGHUP once
-:func:`signals_raise` is installed, as the CLI does); after ``kill -9`` the next write into
+:func:`torchelmo.signals.signals_raise` is installed, as the CLI does); after ``kill -9`` the next write into
 that folder removes temporaries whose process is gone. Free space is checked before a write
 of a known size (HDF5 libraries can crash when the disk fills while a file is open), and
 ``ENOSPC``, ``EDQUOT``, ``EROFS``, ``ENAMETOOLONG``, ``EACCES`` become one :class:`OutputError`
@@ -16,13 +16,12 @@ import json
 import os
 import re
 import shutil
-import signal
-import threading
 from contextlib import contextmanager
-from typing import IO, Any, Dict, Iterable, Iterator, Optional
+from typing import IO, Any, Dict, Iterable, Iterator, Optional, Union
 
-from .errors import ConfigurationError, LockedError, OutputError, Terminated
+from .errors import ConfigurationError, LockedError, OutputError
 
+PathLike = Union[str, os.PathLike]  # a file name, as every public function takes one
 TEMPORARY = re.compile(r"^\..+\.tmp-(\d+)$")
 NAME_MAX = 255
 REASONS = {errno.ENOSPC: "no space left on device", errno.EDQUOT: "disk quota exceeded",
@@ -118,7 +117,7 @@ def _fsync(path: str) -> None:
 
 
 @contextmanager
-def atomic_path(path: "os.PathLike | str", needed_bytes: int = 0) -> Iterator[str]:
+def atomic_path(path: PathLike, needed_bytes: int = 0) -> Iterator[str]:
     """A temporary path beside ``path``; renamed over it when the block succeeds.
 
     ``needed_bytes``: an estimate of the file's size, checked against the free space first.
@@ -139,28 +138,28 @@ def atomic_path(path: "os.PathLike | str", needed_bytes: int = 0) -> Iterator[st
 
 
 @contextmanager
-def atomic_file(path: "os.PathLike | str", mode: str = "w", needed_bytes: int = 0) -> Iterator[IO]:
+def atomic_file(path: PathLike, mode: str = "w", needed_bytes: int = 0) -> Iterator[IO]:
     """Open a temporary file beside ``path``; it replaces ``path`` only if the block succeeds."""
     with atomic_path(path, needed_bytes) as tmp:
         with open(tmp, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as f:
             yield f
 
 
-def write_json(path: "os.PathLike | str", data: Any, sort_keys: bool = False) -> None:
+def write_json(path: PathLike, data: Any, sort_keys: bool = False) -> None:
     """``data`` as indented UTF-8 JSON, atomically."""
     text = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=sort_keys) + "\n"
     with atomic_file(path, needed_bytes=len(text.encode("utf-8"))) as f:
         f.write(text)
 
 
-def write_jsonl(path: "os.PathLike | str", records: Iterable[Any]) -> None:
+def write_jsonl(path: PathLike, records: Iterable[Any]) -> None:
     """One JSON object per line, atomically."""
     with atomic_file(path) as f:
         for record in records:
             f.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
-def write_lines(path: "os.PathLike | str", lines: Iterable[str]) -> None:
+def write_lines(path: PathLike, lines: Iterable[str]) -> None:
     """One ``\\n``-terminated line per item, atomically."""
     with atomic_file(path) as f:
         f.writelines(f"{line}\n" for line in lines)
@@ -177,7 +176,7 @@ def tensor_bytes(obj: Any) -> int:
     return int(getattr(obj, "nbytes", 0))
 
 
-def save_tensors(path: "os.PathLike | str", state: Any) -> None:
+def save_tensors(path: PathLike, state: Any) -> None:
     """``torch.save(state)`` atomically, after checking there is room for its tensors."""
     import torch
 
@@ -185,7 +184,7 @@ def save_tensors(path: "os.PathLike | str", state: Any) -> None:
         torch.save(state, tmp)
 
 
-def load_tensors(path: "os.PathLike | str", device: str = "cpu") -> Dict[str, Any]:
+def load_tensors(path: PathLike, device: str = "cpu") -> Dict[str, Any]:
     """What :func:`save_tensors` wrote (a dict of tensors), on ``device``; a missing,
     truncated or foreign file fails with one line naming it."""
     import torch
@@ -236,22 +235,3 @@ def output_lock(path: str) -> Iterator[None]:
         except OSError:
             pass
         os.close(fd)
-
-
-def _raise_terminated(signum: int, frame: Any) -> None:
-    raise Terminated(signum)
-
-
-@contextmanager
-def signals_raise() -> Iterator[None]:
-    """Within the block, SIGTERM and SIGHUP raise :class:`Terminated` in the main thread, so
-    that cleanup runs; elsewhere (another thread) it changes nothing."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {signum: signal.signal(signum, _raise_terminated) for signum in (signal.SIGTERM, signal.SIGHUP)}
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
