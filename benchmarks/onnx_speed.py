@@ -15,14 +15,13 @@ saturated, chaotic dynamics where fp32 rounding grows over the timesteps: there 
 columns give, on the first 4 sentences, the distance of each side from a float64 run of the
 plain per-timestep reference (``plain_elmo.py``), the yardstick, and from each other.
 
-    python benchmarks/onnx_speed.py                # original size: the figures in docs/onnx.md
-    python benchmarks/onnx_speed.py --init uniform # the ill-conditioned regime, with the float64 yardstick
-    python benchmarks/onnx_speed.py --quick        # a small model, seconds
+    python -m benchmarks.onnx_speed                 # original size: the figures in docs/onnx.md
+    python -m benchmarks.onnx_speed --init uniform  # the ill-conditioned regime, with the float64 yardstick
+    python -m benchmarks.onnx_speed --quick         # a small model, seconds
 """
 import argparse
 import copy
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -32,12 +31,11 @@ import numpy as np
 import onnxruntime
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from embed_throughput import ORIGINAL, QUICK, read_sentences  # noqa: E402
-from plain_elmo import PlainElmoBiLm  # noqa: E402
+from torchelmo import ElmoBiLm, ElmoEmbedder, ElmoOptions, batch_to_ids, export_onnx, save_weights
+from torchelmo.char_ids import batch_char_ids
 
-from torchelmo import ElmoBiLm, ElmoEmbedder, ElmoOptions, batch_to_ids, export_onnx, save_weights  # noqa: E402
-from torchelmo.char_ids import batch_char_ids  # noqa: E402
+from benchmarks.embed_throughput import ORIGINAL, QUICK, read_sentences
+from benchmarks.plain_elmo import PlainElmoBiLm
 
 TEXT = Path(os.environ.get("TORCHELMO_SHARED", "/work/shared")) / "data/ud-english-ewt/en_ewt-ud-dev.conllu"
 TOLERANCE = 1e-4

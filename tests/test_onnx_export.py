@@ -15,7 +15,7 @@ from torchelmo import (ConfigurationError, ElmoBiLm, ElmoEmbedder, OutputError, 
 from torchelmo.cli import main
 from torchelmo.integrations.onnx_export import OPSET
 from torchelmo.lstm import LstmState
-from torchelmo.models import BUNDLED_DIR
+from torchelmo.hub import BUNDLED_DIR
 
 WORDS = ("The cat sat on the mat , and Ünïcode 日本語 tokens fly over 1234 . <S> </S> "
          "supercalifragilisticexpialidociouslyextraordinarilylongtoken ' \"").split()

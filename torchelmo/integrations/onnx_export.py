@@ -27,7 +27,7 @@ import numpy as np
 
 from ..char_ids import BOS_CHAR_IDS, EOS_CHAR_IDS, MAX_WORD_LENGTH
 from ..errors import ConfigurationError, OutputError, OutputExistsError
-from ..files import atomic_file
+from ..files import PathLike, atomic_file
 from ..options import ElmoOptions
 
 try:
@@ -36,7 +36,6 @@ try:
 except ImportError:  # reported by export_onnx, with the extra to install
     onnx = None
 
-PathLike = Union[str, os.PathLike]
 OPSET = 17
 EXPORT_STATES = ("zero", "warm")
 
@@ -360,7 +359,7 @@ def export_onnx(output_file: PathLike, options_file: Optional[PathLike] = None,
     output = os.fspath(output_file)
     if bilm is None:
         from ..bilm import ElmoBiLm
-        from ..models import resolve_model_files
+        from ..hub import resolve_model_files
 
         options_file, weight_file = resolve_model_files(options_file, weight_file, model)
         _check_output(output, [options_file, weight_file], overwrite)
