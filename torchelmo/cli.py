@@ -32,12 +32,7 @@ def _add_embed_parser(subparsers) -> None:
     layers.add_argument("--all", action="store_true", help="all three layers: (3, tokens, dim)")
     layers.add_argument("--top", action="store_true", help="the top LSTM layer: (tokens, dim)")
     layers.add_argument("--average", action="store_true", help="the average of the layers: (tokens, dim)")
-    p.add_argument("--options-file", help="ELMo options.json (default: the bundled model)")
-    p.add_argument("--weight-file", help="ELMo weights.hdf5 (default: the bundled model)")
-    p.add_argument("--model", help="a model by name instead of files: 'default' (bundled) or one of "
-                   "AllenNLP's published models (small, medium, original, original-5.5B, pubmed, "
-                   "portuguese), downloaded once into ~/.cache/torchelmo; or a model folder (AllenNLP's "
-                   "options.json + weights.hdf5, or an ELMoForManyLangs model)")
+    _add_model_flags(p)
     p.add_argument("--batch-size", type=int, default=64, help="sentences per batch (default 64)")
     p.add_argument("--cuda-device", type=int, default=-1, help="GPU index; -1 for CPU (default)")
     p.add_argument("--forget-sentences", action="store_true",
@@ -86,6 +81,46 @@ def _add_embed_parser(subparsers) -> None:
     p.add_argument("--window-overlap", type=int, metavar="K",
                    help="tokens shared by consecutive windows, 0 <= K < N/2 (default N // 4); needs --window")
     p.set_defaults(func=_run_embed)
+
+
+def _add_model_flags(p) -> None:
+    """--options-file, --weight-file, --model: which biLM (as ElmoEmbedder chooses it)."""
+    p.add_argument("--options-file", help="ELMo options.json (default: the bundled model)")
+    p.add_argument("--weight-file", help="ELMo weights.hdf5 (default: the bundled model)")
+    p.add_argument("--model", help="a model by name instead of files: 'default' (bundled) or one of "
+                   "AllenNLP's published models (small, medium, original, original-5.5B, pubmed, "
+                   "portuguese) or efml-CODE (ELMoForManyLangs, 44 languages), downloaded once into "
+                   "~/.cache/torchelmo; or a model folder (AllenNLP's "
+                   "options.json + weights.hdf5, or an ELMoForManyLangs model)")
+
+
+def _add_export_parser(subparsers) -> None:
+    p = subparsers.add_parser("export", help="export the biLM for serving elsewhere (ONNX)",
+                              description="Export the biLM to other runtimes; see docs/onnx.md.")
+    formats = p.add_subparsers(dest="export_format", required=True)
+    onnx = formats.add_parser(
+        "onnx", parents=[_common()], help="the biLM as an ONNX graph (any batch size and length)",
+        description="Write the biLM as an ONNX graph: input char_ids int64 (batch, timesteps, 50) as "
+                    "batch_to_ids makes it; outputs layers float32 (3, batch, timesteps, dim) without <S>/</S>, "
+                    "zeros at padding, and mask int64 (batch, timesteps). The time loop is a Scan in the graph.")
+    onnx.add_argument("output_file", help="the .onnx file to write")
+    _add_model_flags(onnx)
+    onnx.add_argument("--state", choices=("zero", "warm"), default="zero",
+                      help="where every sentence's LSTM state starts: zero (default) or warm (the model's warm "
+                           "state, baked into the graph; docs/state.md)")
+    onnx.add_argument("--state-io", action="store_true",
+                      help="add inputs initial_hidden/initial_memory and outputs final_hidden/final_memory, for "
+                           "callers that carry state between batches (instead of --state)")
+    onnx.add_argument("--overwrite", action="store_true", help="replace OUTPUT_FILE if it exists")
+    onnx.set_defaults(func=_run_export_onnx)
+
+
+def _run_export_onnx(args: argparse.Namespace) -> None:
+    from .integrations.onnx_export import OPSET, export_onnx
+
+    path = export_onnx(args.output_file, args.options_file, args.weight_file, model=args.model, state=args.state,
+                       state_io=args.state_io, overwrite=args.overwrite)
+    logger.info("Wrote %s (ONNX opset %d)", path, OPSET)
 
 
 def _add_input_policy_flags(p, blank_lines=BLANK_LINES) -> None:
@@ -311,6 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_task_parser(subparsers)
     _add_train_parser(subparsers)
     _add_evaluate_parser(subparsers)
+    _add_export_parser(subparsers)
     return parser
 
 
