@@ -10,11 +10,10 @@
 """
 import os
 from dataclasses import dataclass
-from typing import Optional, Union
+from typing import Optional
 
 from .errors import ConfigurationError
-
-PathLike = Union[str, os.PathLike]
+from .files import PathLike
 ALLENNLP_FOLDER_FILES = ("options.json", "weights.hdf5")
 EFML_FOLDER_FILES = ("config.json", "token_embedder.pkl", "encoder.pkl")  # and the .dic files
 

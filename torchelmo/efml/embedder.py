@@ -9,14 +9,14 @@ seed. Here every sentence starts from zeros (``state="zero"``): its vectors depe
 else, and equal EFML's for a fresh ``Embedder`` given one batch.
 """
 import os
-from typing import List, Optional, Sequence, Union
+from typing import List, Optional, Sequence
 
 import numpy as np
 
 from ..embedder import ElmoEmbedder
 from ..errors import ConfigurationError
+from ..files import PathLike
 
-PathLike = Union[str, os.PathLike]
 OUTPUT_LAYERS = (-2, -1, 0, 1, 2)
 
 

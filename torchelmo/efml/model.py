@@ -7,11 +7,12 @@ come from the tensors. Every problem is one :class:`~torchelmo.errors.ElmoError`
 """
 import os
 from dataclasses import dataclass
-from typing import Dict, Union
+from typing import Dict
 
 import torch
 
 from ..errors import ConfigurationError
+from ..files import PathLike
 from ..lstm import ElmoLstm
 from .options import EfmlOptions
 from .tensors import (CHAR_TABLE, DIRECTIONS, ENCODER_FILE, TOKEN_EMBEDDER_FILE, WORD_TABLE, check_tensors,
@@ -19,7 +20,6 @@ from .tensors import (CHAR_TABLE, DIRECTIONS, ENCODER_FILE, TOKEN_EMBEDDER_FILE,
 from .token_encoder import EfmlTokenEncoder
 from .vocabulary import CHAR_SPECIALS, WORD_SPECIALS, EfmlVocabulary, check_dictionary, read_dictionary
 
-PathLike = Union[str, os.PathLike]
 WORD_FILE, CHAR_FILE = "word.dic", "char.dic"
 
 

@@ -18,12 +18,12 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple, Union
+from typing import Any, Dict, List, Optional, Tuple
 
 from ..errors import ConfigurationError
+from ..files import PathLike
 from ..options import ACTIVATIONS, LSTMOptions, physical_memory_bytes
 
-PathLike = Union[str, os.PathLike]
 PACKAGED_CONFIGS = Path(__file__).parent / "configs"
 CONFIG_FILE = "config.json"
 

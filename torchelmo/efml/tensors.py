@@ -21,14 +21,14 @@ import os
 import pickle
 import warnings
 import zipfile
-from typing import Dict, Mapping, Tuple, Union
+from typing import Dict, Mapping, Tuple
 
 import torch
 
 from ..errors import WeightFileError
+from ..files import PathLike
 from .options import EfmlOptions
 
-PathLike = Union[str, os.PathLike]
 TOKEN_EMBEDDER_FILE = "token_embedder.pkl"
 ENCODER_FILE = "encoder.pkl"
 WORD_TABLE = "word_emb_layer.embedding.weight"

@@ -17,13 +17,13 @@ id(<bow>), <pad>...]``. Unknown characters get ``id(<oov>)``, unknown words ``wo
 """
 import os
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence
 
 import torch
 
 from ..errors import TokensError, WeightFileError
+from ..files import PathLike
 
-PathLike = Union[str, os.PathLike]
 BOS, EOS, OOV, PAD, BOW, EOW = "<bos>", "<eos>", "<oov>", "<pad>", "<bow>", "<eow>"
 WHITESPACE_ENTRY = "\u3000"
 CHAR_SPECIALS = (BOS, EOS, OOV, PAD, BOW, EOW)

@@ -359,11 +359,11 @@ def export_onnx(output_file: PathLike, options_file: Optional[PathLike] = None,
     output = os.fspath(output_file)
     if bilm is None:
         from ..bilm import ElmoBiLm
-        from ..hub import resolve_model_files
+        from ..hub import resolve_model
 
-        options_file, weight_file = resolve_model_files(options_file, weight_file, model)
-        _check_output(output, [options_file, weight_file], overwrite)
-        bilm = ElmoBiLm.from_files(options_file, weight_file, state="zero")
+        files = resolve_model(options_file, weight_file, model)
+        _check_output(output, [files.options_file, files.weight_file], overwrite)
+        bilm = ElmoBiLm.from_model_files(files, state="zero")
     elif options_file is not None or weight_file is not None or model is not None:
         raise ConfigurationError("give either a bilm or model files/a model name, not both")
     else:
