@@ -20,6 +20,7 @@ HINTS: Dict[str, str] = {
     "model_files": "or download the files elsewhere and pass options_file= and weight_file=",
     "sentence_keys": "key the datasets by line index instead (use_sentence_keys=False)",
     "batch_size": "use a smaller batch size",
+    "warmup_text": "pass warmup_text= (a file of tokenized sentences), or use state='zero'",
 }
 
 

@@ -90,6 +90,7 @@ class SentenceFile:
     skipped: List[int] = field(default_factory=list)  # 0-based indexes of lines not embedded
     temporary: bool = False
     tokens_path: Optional[str] = None  # with ``tokenize``: one JSON line per line, [tokens, starts] or null
+    language: str = "en"  # with ``tokenize``: the tokenizer's language
 
     @property
     def tokenize(self) -> bool:
@@ -99,7 +100,7 @@ class SentenceFile:
     @property
     def tokenizer(self) -> str:
         """How lines became tokens: ``"whitespace"`` or the tokenizer's name and version."""
-        return tokenizer_name() if self.tokenize else WHITESPACE
+        return tokenizer_name(self.language) if self.tokenize else WHITESPACE
 
     def lines(self) -> Iterator[Tuple[int, Optional[str]]]:
         """``(index, stripped text)`` for every line; text is None for a skipped line."""
@@ -155,11 +156,12 @@ def _shown(indexes: List[int]) -> str:
     return lines + (f" (and {len(indexes) - 10} more)" if len(indexes) > 10 else "")
 
 
-def open_sentence_file(source: Source, policy: Optional[InputPolicy] = None, tokenize: bool = False) -> SentenceFile:
+def open_sentence_file(source: Source, policy: Optional[InputPolicy] = None, tokenize: bool = False,
+                       language: str = "en") -> SentenceFile:
     """Check a sentence file (a path, ``"-"`` for stdin, or an open file object).
 
-    ``tokenize``: each line is raw text, tokenized by :mod:`torchelmo.tokenizer` (a blank line
-    is one without tokens; the length limit counts its tokens). Raises :class:`InputError`
+    ``tokenize``: each line is raw text, tokenized by :mod:`torchelmo.tokenizer` by the rules
+    of ``language`` (a blank line is one without tokens; the length limit counts its tokens). Raises :class:`InputError`
     naming the file and 1-based line numbers for a missing path, a directory, invalid UTF-8
     (with ``errors="strict"``), blank lines (with ``blank_lines="error"``) and sentences over
     ``max_sentence_length`` tokens.
@@ -183,9 +185,10 @@ def open_sentence_file(source: Source, policy: Optional[InputPolicy] = None, tok
     tokens_path = None
     try:
         if tokenize:
+            tokenizer_name(language)  # an unknown language fails before the file is read
             fd, tokens_path = _temporary_file(".tokens")
             os.close(fd)
-        return _scan(path, name, policy, temporary, tokens_path)
+        return _scan(path, name, policy, temporary, tokens_path, language)
     except BaseException:
         for made in (path if temporary else None, tokens_path):
             if made is not None and os.path.exists(made):
@@ -193,7 +196,8 @@ def open_sentence_file(source: Source, policy: Optional[InputPolicy] = None, tok
         raise
 
 
-def _scan(path: str, name: str, policy: InputPolicy, temporary: bool, tokens_path: Optional[str]) -> SentenceFile:
+def _scan(path: str, name: str, policy: InputPolicy, temporary: bool, tokens_path: Optional[str],
+          language: str = "en") -> SentenceFile:
     """The checking pass; with ``tokens_path`` each line is tokenized and its tokens written there."""
     blank, invalid, long_lines, nul_lines, count = [], [], [], [], 0
     decode_errors = "replace" if policy.errors == "replace" else "strict"
@@ -217,7 +221,7 @@ def _scan(path: str, name: str, policy: InputPolicy, temporary: bool, tokens_pat
             else:
                 if "\x00" in text:  # an HDF5 string (the tokens attribute) ends at a NUL
                     nul_lines.append(count - 1)
-                tokens = tokenize_with_offsets(text.strip())
+                tokens = tokenize_with_offsets(text.strip(), language)
                 tokens_out.write(json.dumps([[t.text for t in tokens], [t.start for t in tokens]],
                                             ensure_ascii=False) + "\n")
             if not tokens:
@@ -235,4 +239,4 @@ def _scan(path: str, name: str, policy: InputPolicy, temporary: bool, tokens_pat
         raise InputError(f"{name}: {len(blank)} empty line(s), at line(s) {_shown(blank)}", hint="blank_lines")
     skipped = sorted(invalid + (blank if policy.blank_lines == "skip" else []))
     return SentenceFile(path=path, display_name=name, num_lines=count, policy=policy, sha256=digest.hexdigest(),
-                        skipped=skipped, temporary=temporary, tokens_path=tokens_path)
+                        skipped=skipped, temporary=temporary, tokens_path=tokens_path, language=language)
