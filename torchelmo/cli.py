@@ -3,15 +3,17 @@
 Errors a user can fix (missing files, bad options, bad input, a full disk) print one line
 and exit with the status of their class in :mod:`torchelmo.errors` (2; 130 when
 interrupted); the line adds the flag that would help when the error carries a hint and this
-command has that flag. ``--verbose`` shows the traceback too.
+command has that flag. ``--verbose`` shows the traceback too, with the same status.
 """
 import argparse
 import logging
+import os
 import sys
+import traceback
 from typing import List, Optional
 
 from .embed_job import COMPRESSIONS, DEFAULT_GZIP_LEVEL, DTYPES, POOLS
-from .errors import ElmoError, Interrupted, Terminated
+from .errors import ElmoError, Interrupted
 from .files import signals_raise
 from .gemm import PRECISIONS
 from .sentences import BLANK_LINES, DEFAULT_MAX_SENTENCE_LENGTH, ENCODING_ERRORS, default_max_sentence_length
@@ -351,7 +353,9 @@ def error_line(error: ElmoError, args: argparse.Namespace) -> str:
 
 def main(argv: Optional[List[str]] = None) -> int:
     """Run a command; the exit status is 0, the failing :class:`ElmoError`'s ``exit_code`` (2 for
-    problems a user can fix, 130 when interrupted), 2 for other OS errors, 128 + N for signal N."""
+    problems a user can fix, 130 when interrupted: Ctrl-C, SIGTERM, SIGHUP), 2 for other OS
+    errors, 141 when the reader of its standard output goes away (``| head``). ``--verbose``
+    adds the traceback, never changes the status."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -360,22 +364,35 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         with signals_raise():
             args.func(args)
+    except BrokenPipeError:  # `torchelmo ... | head`: the reader has what it wanted
+        _silence_stdout()
+        return 141
     except ElmoError as error:
-        if args.verbose:
-            raise
-        print(error_line(error, args), file=sys.stderr)
+        _report(error_line(error, args), args.verbose)
         return error.exit_code
     except OSError as error:  # anything the library did not translate
-        if args.verbose:
-            raise
-        print(f"torchelmo: error: {error}", file=sys.stderr)
+        _report(f"torchelmo: error: {error}", args.verbose)
         return 2
-    except KeyboardInterrupt as error:
-        print("torchelmo: interrupted", file=sys.stderr)
-        return 128 + error.signum if isinstance(error, Terminated) else 130
+    except KeyboardInterrupt:
+        _report("torchelmo: interrupted", args.verbose)
+        return 130
     finally:
         logging.raiseExceptions = raise_exceptions
     return 0
+
+
+def _report(line: str, verbose: bool) -> None:
+    """``line`` on stderr, after the traceback of the exception being handled with ``verbose``."""
+    if verbose:
+        traceback.print_exc()
+    print(line, file=sys.stderr)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that flushing it at exit raises no second BrokenPipeError."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 
 from ..errors import ConfigurationError, ElmoError
 from ..files import atomic_file, output_errors, write_json
+from ..models import file_sha256
 from ..options import ElmoOptions
 from .checkpoint import CHECKPOINT_FILE, load_checkpoint, restore_rng_state, rng_state, save_checkpoint
 from .config import TrainingConfig, settings_from_options, small_options
@@ -168,6 +169,7 @@ class Trainer:
         torch.manual_seed(config.seed * 65536 + ctx.rank + 1)  # dropout and sampling differ per rank
         self.step, self.tokens_seen, self.elapsed = 0, 0, 0.0
         self.position = DataPosition()
+        self.train_sha256 = [file_sha256(path) for path in train_files]  # what resume compares, not names
         self.saved_step = -1
         self.use_bf16 = config.bf16 and ctx.device.type == "cuda"
 
@@ -187,10 +189,7 @@ class Trainer:
             raise ConfigurationError(f"the run in {self.output_dir} was saved by {state['world_size']} process(es); "
                                      f"resume it with the same number (got {self.ctx.world_size})")
         self.config.check_resumable_as(TrainingConfig().updated(**state["config"]))
-        if state["train_files"] != self.train_files:
-            raise ConfigurationError(f"--train-data gives other files than the run in {self.output_dir} was started "
-                                     f"with ({len(state['train_files'])} files from {state['train_files'][0]}); an "
-                                     f"exact continuation needs the same files")
+        self._check_same_corpus(state)
         if state["vocab"] != self.vocab.words:
             raise ConfigurationError(f"{self._path(VOCAB_FILE)} differs from the vocabulary the run was started with")
         try:
@@ -209,6 +208,23 @@ class Trainer:
             self._truncate_metrics()
         self._info("Resumed from step %d (%s tokens seen)", self.step, f"{self.tokens_seen:,}")
 
+    def _check_same_corpus(self, state: Dict[str, Any]) -> None:
+        """The training files must hold what they held when the run was started: the same
+        contents in the same order (by SHA-256; a checkpoint of an older version: the same names)."""
+        saved = state.get("train_sha256")
+        if saved is None and state["train_files"] == self.train_files:
+            return
+        if saved == self.train_sha256:
+            return
+        if saved is not None and len(saved) == len(self.train_sha256):
+            changed = next(path for path, old, new in zip(self.train_files, saved, self.train_sha256) if old != new)
+            reason = f"{changed} holds other text than when the run was started"
+        else:
+            reason = (f"{len(self.train_files)} file(s) given, the run was started with {len(state['train_files'])} "
+                      f"from {state['train_files'][0]}")
+        raise ConfigurationError(f"--train-data gives another corpus than the run in {self.output_dir} was started "
+                                 f"with ({reason}); an exact continuation needs the same files")
+
     def _truncate_metrics(self) -> None:
         """Drop metric lines logged after the checkpoint (their steps will be redone)."""
         path = self._path(METRICS_FILE)
@@ -226,7 +242,8 @@ class Trainer:
                              "world_size": self.ctx.world_size, "model": self.model.state_dict(),
                              "optimizer": self.optimizer.state_dict(), "config": self.config.to_dict(),
                              "options": self.options.to_dict(), "vocab": self.vocab.words,
-                             "train_files": self.train_files, "ranks": states},
+                             "train_files": self.train_files, "train_sha256": self.train_sha256,
+                             "ranks": states},
                             self._path(CHECKPOINT_FILE))
             export_model(self.model, self.vocab, self.config, self.output_dir)
             logger.info("Step %d: checkpoint and export written to %s", self.step, self.output_dir)
