@@ -219,6 +219,34 @@ def test_train_resume_refuses_a_rewritten_corpus(tmp_path, run_main):
     assert run_main(*run, "--max-steps", "3", "--resume").returncode == 0
 
 
+def test_train_keeps_a_folder_s_model_files_and_its_own_inputs(tmp_path, run_main):
+    run = tmp_path / "run"
+    run.mkdir()
+    for name in ("options.json", "weights.hdf5"):  # a user's model, no run of torchelmo train
+        shutil.copy(BUNDLED / name, run / name)
+    data = run / "vocab.txt"  # a data file where the vocabulary would be written
+    data.write_text("the cat sat .\n" * 10, encoding="utf-8")
+    options = tmp_path / "options.json"
+    options.write_text(json.dumps(TINY_OPTIONS))
+    command = ["train", "--train-data", data, "--output-dir", run, "--options", options, "--max-steps", "1",
+               "--batch-size", "2"]
+    before = listing(run)
+    for flags, message in (((), f"{data}: is a training file; choose another output"),
+                           (("--overwrite",), f"{data}: is a training file; choose another output"),
+                           (("--options", run / "options.json"), f"{run / 'options.json'}: is the --options file")):
+        result = run_main(*command, *flags)
+        assert result.returncode == 2 and message in last_line(result)
+    data.rename(tmp_path / "corpus.txt")
+    command[2] = tmp_path / "corpus.txt"
+    result = run_main(*command)
+    assert result.returncode == 2 and last_line(result) == \
+        f"torchelmo: error: {run}: holds options.json, weights.hdf5, which training would replace; pass " \
+        f"--overwrite to replace it"
+    assert {k: v for k, v in listing(run).items() if k != "vocab.txt"} == \
+        {k: v for k, v in before.items() if k != "vocab.txt"}
+    assert run_main(*command, "--overwrite").returncode == 0
+
+
 # ------------------------------------------------------------------ exit statuses
 def test_exit_statuses_are_the_documented_ones(tmp_path, run_main, monkeypatch):
     missing = tmp_path / "missing.txt"

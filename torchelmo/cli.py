@@ -250,6 +250,8 @@ def _add_train_parser(subparsers) -> None:
                                    "from the training data")
     p.add_argument("--heldout-data", nargs="+", metavar="GLOB", help="files to report perplexity on at the end")
     p.add_argument("--resume", action="store_true", help="continue the run in OUTPUT_DIR from its checkpoint")
+    p.add_argument("--overwrite", action="store_true",
+                   help="start a new run in OUTPUT_DIR even though it holds a run's files, replacing them")
     p.add_argument("--device", choices=("cpu", "cuda"), help="default: a GPU when there is one")
     p.add_argument("--no-bf16", dest="bf16", action="store_const", const=False,
                    help="train in float32 on GPU too (default: bfloat16 autocast on GPU)")
@@ -260,16 +262,19 @@ def _add_train_parser(subparsers) -> None:
 
 
 def _run_train(args: argparse.Namespace) -> None:
+    from .files import check_not_input
     from .options import ElmoOptions
     from .training import resolve_settings, train
+    from .training.export import OPTIONS_FILE
 
     overrides = {name: getattr(args, name) for _, name, _, _ in _TRAINING_FLAGS if getattr(args, name) is not None}
     if args.bf16 is not None:
         overrides["bf16"] = args.bf16
     options = ElmoOptions.from_file(args.options) if args.options else None
+    check_not_input(os.path.join(args.output_dir, OPTIONS_FILE), [("the --options file", args.options)])
     options, config = resolve_settings(args.output_dir, options, overrides, resume=args.resume)
     result = train(args.train_data, args.output_dir, options, config, vocab_file=args.vocab,
-                   heldout_data=args.heldout_data, resume=args.resume, device=args.device)
+                   heldout_data=args.heldout_data, resume=args.resume, device=args.device, overwrite=args.overwrite)
     if not result.completed:
         raise Interrupted(f"stopped at step {result.step}; the checkpoint in {args.output_dir} is saved",
                           hint="train_resume", signalled=True)

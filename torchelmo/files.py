@@ -137,6 +137,11 @@ def create_exclusive(path: str, data: bytes = b"", mode: int = 0o644) -> None:
         os.close(fd)
 
 
+def no_follow(path: str, flags: int) -> int:
+    """An ``opener`` for :func:`open` that refuses a symbolic link at ``path`` (``ELOOP``)."""
+    return os.open(path, flags | os.O_NOFOLLOW, 0o644)
+
+
 def temporary_folder(directory: str, name: str) -> str:
     """A new private folder ``.NAME.tmp-PID-XXXXXXXX`` in ``directory`` (created exclusively,
     mode 0700, NAME shortened if the whole would be too long) holding the marker that lets a

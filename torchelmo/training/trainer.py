@@ -29,8 +29,8 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
-from ..errors import ConfigurationError, ElmoError
-from ..files import atomic_file, output_errors, write_json
+from ..errors import ConfigurationError, ElmoError, OutputError, OutputExistsError
+from ..files import atomic_file, check_not_input, no_follow, output_errors, write_json, write_lines
 from ..models import file_sha256
 from ..options import ElmoOptions
 from .checkpoint import CHECKPOINT_FILE, load_checkpoint, restore_rng_state, rng_state, save_checkpoint
@@ -45,6 +45,8 @@ from .vocab import Vocabulary, build_vocabulary, count_tokens
 logger = logging.getLogger(__name__)
 PathLike = Union[str, os.PathLike]
 TRAIN_CONFIG_FILE, METRICS_FILE, LOG_FILE, HELDOUT_FILE = "train_config.json", "metrics.jsonl", "train.log", "heldout.json"
+RUN_FILES = (CHECKPOINT_FILE, TRAIN_CONFIG_FILE, METRICS_FILE, HELDOUT_FILE, LOG_FILE, OPTIONS_FILE, WEIGHTS_FILE,
+             VOCAB_FILE, SOFTMAX_FILE)  # what a run writes into its folder
 
 
 @dataclass
@@ -284,7 +286,8 @@ class Trainer:
             bar.set_postfix(loss=f"{loss:.3f}", ppl=f"{perplexity:.1f}", tok_s=f"{speed:,.0f}", refresh=False)
             logger.info("step %d/%d  loss %.4f  ppl %.2f  lr %.4g  %s tokens/s  %s tokens", self.step,
                         self.config.max_steps, loss, perplexity, lr, f"{speed:,.0f}", f"{self.tokens_seen:,}")
-            with output_errors(self._path(METRICS_FILE)), open(self._path(METRICS_FILE), "a", encoding="utf-8") as f:
+            with output_errors(self._path(METRICS_FILE)), \
+                    open(self._path(METRICS_FILE), "a", encoding="utf-8", opener=no_follow) as f:
                 f.write(json.dumps({"step": self.step, "loss": loss, "perplexity": perplexity, "lr": lr,
                                     "tokens_per_second": speed, "tokens": self.tokens_seen,
                                     "elapsed_seconds": round(self.elapsed, 3)}) + "\n")
@@ -370,15 +373,33 @@ def _prepare_vocabulary(ctx: DistributedContext, train_files: List[str], output_
     return vocab if ctx.is_main else Vocabulary.from_file(target)
 
 
+def _check_output_dir(output_dir: str, resume: bool, overwrite: bool,
+                      inputs: Sequence[Tuple[str, Optional[PathLike]]]) -> None:
+    """A new run needs a folder without a run's files (or ``overwrite``); no run writes onto its inputs."""
+    for name in RUN_FILES:
+        check_not_input(os.path.join(output_dir, name), [(what, path and os.fspath(path)) for what, path in inputs])
+    if resume or overwrite:
+        return
+    if os.path.exists(os.path.join(output_dir, CHECKPOINT_FILE)):
+        raise ConfigurationError(f"{output_dir} already holds a run ({CHECKPOINT_FILE})",
+                                 hint="train_resume_or_elsewhere")
+    found = [name for name in RUN_FILES if os.path.lexists(os.path.join(output_dir, name))]
+    if found:
+        raise OutputExistsError(f"{output_dir}: holds {', '.join(found)}, which training would replace",
+                                hint="overwrite")
+
+
 def train(train_data: Union[str, Sequence[str]], output_dir: PathLike, options: Optional[ElmoOptions] = None,
           config: Optional[TrainingConfig] = None, vocab_file: Optional[PathLike] = None,
           heldout_data: Union[str, Sequence[str], None] = None, resume: bool = False,
-          device: Optional[str] = None, progress: bool = True) -> TrainingResult:
+          device: Optional[str] = None, progress: bool = True, overwrite: bool = False) -> TrainingResult:
     """Train ELMo's biLM on ``train_data`` (glob(s) of files with one tokenized sentence per line).
 
     ``options`` is the architecture (default :func:`small_options`); ``config`` the settings (see
     :func:`resolve_settings` to combine defaults, options keys and overrides). ``resume``
-    continues the run in ``output_dir``. Under ``torchrun`` every process calls this.
+    continues the run in ``output_dir``; a new run refuses a folder holding a run's files
+    unless ``overwrite`` (then it starts over, replacing them), and never writes onto its inputs
+    (the data, the vocabulary). Under ``torchrun`` every process calls this.
     """
     output_dir = os.fspath(output_dir)
     if options is None or config is None:
@@ -387,9 +408,8 @@ def train(train_data: Union[str, Sequence[str]], output_dir: PathLike, options: 
     options.check_fits_in_memory()  # before the output directory is touched
     train_files = resolve_files(train_data, "--train-data")
     heldout_files = resolve_files(heldout_data, "--heldout-data") if heldout_data else []
-    if not resume and os.path.exists(os.path.join(output_dir, CHECKPOINT_FILE)):
-        raise ConfigurationError(f"{output_dir} already holds a run ({CHECKPOINT_FILE})",
-                                 hint="train_resume_or_elsewhere")
+    _check_output_dir(output_dir, resume, overwrite, [("the --vocab file", vocab_file)] + [
+        ("a training file", path) for path in train_files] + [("a held-out file", path) for path in heldout_files])
     ctx = DistributedContext.from_environment(device)
     package_logger = logging.getLogger("torchelmo")
     handler: Optional[logging.Handler] = None
@@ -398,7 +418,12 @@ def train(train_data: Union[str, Sequence[str]], output_dir: PathLike, options: 
     try:
         if ctx.is_main:
             os.makedirs(output_dir, exist_ok=True)
-            handler = logging.FileHandler(os.path.join(output_dir, LOG_FILE), encoding="utf-8")
+            log_file = os.path.join(output_dir, LOG_FILE)
+            if os.path.islink(log_file):
+                raise OutputError(f"{log_file}: is a symbolic link, which torchelmo did not make; remove it", log_file)
+            if not resume:  # a new run's metrics start empty (a regular file made here, appended to)
+                write_lines(os.path.join(output_dir, METRICS_FILE), [])
+            handler = logging.FileHandler(log_file, encoding="utf-8")
             handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
             package_logger.addHandler(handler)
             if package_logger.getEffectiveLevel() > logging.INFO:
