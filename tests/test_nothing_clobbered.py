@@ -345,3 +345,115 @@ def test_atomic_directory_keeps_others_files_and_leaves_nothing_when_interrupted
         with atomic_directory(target, overwrite=True, inputs=[("the data", str(target / "notes.txt"))]) as work:
             write_json(os.path.join(work, "notes.txt"), {"new": 1})
     assert (target / "notes.txt").read_text() == "the user's" and sorted(os.listdir(tmp_path)) == ["model"]
+
+
+# ------------------------------------------------------------------ task commands
+EWT = Path(__file__).resolve().parents[2] / "shared" / "data" / "ud-english-ewt"
+TASK_CONFIG = {"data": {"reader": {"type": "conllu"},
+                        "train": {"path": str(EWT / "en_ewt-ud-train.conllu"), "limit": 16},
+                        "validation": {"path": str(EWT / "en_ewt-ud-dev.conllu"), "limit": 8}},
+               "model": {"type": "tagger", "embedders": {"words": {"dim": 4}},
+                         "encoder": {"hidden_size": 4, "num_layers": 1, "dropout": 0.0}},
+               "trainer": {"epochs": 1, "batch_size": 8, "max_batches_per_epoch": 1}}
+
+
+@pytest.fixture(scope="module")
+def task_model(tmp_path_factory):
+    from torchelmo.tasks import parse_config, train
+
+    folder = tmp_path_factory.mktemp("task") / "model"
+    train(parse_config(TASK_CONFIG), str(folder))
+    return folder
+
+
+def test_task_commands_never_write_onto_their_inputs_nor_replace_unasked(task_model, tmp_path, run_main):
+    text = tmp_path / "in.txt"
+    text.write_text("The cat sat .\nA dog ran .\n")
+    data = tmp_path / "d.conllu"
+    shutil.copy(EWT / "en_ewt-ud-dev.conllu", data)
+    data.write_text("".join(data.read_text().split("\n\n", 3)[:3]) + "\n\n")  # 3 sentences
+    before = listing(tmp_path)
+    refused = [
+        (["task", "predict", task_model, text, "--text", "--output", text, "--overwrite"], f"{text}: is the data"),
+        (["task", "evaluate", task_model, data, "--predictions", data, "--overwrite"], f"{data}: is the data"),
+        (["task", "evaluate", task_model, data, "--output", data], f"{data}: is the data"),
+        (["task", "evaluate", task_model, data, "--output", task_model / "config.json", "--overwrite"],
+         "config.json: is a file of the model"),
+    ]
+    for command, message in refused:
+        result = run_main(*command)
+        assert result.returncode == 2 and message in last_line(result), last_line(result)
+    assert listing(tmp_path) == before
+    out = tmp_path / "out.jsonl"
+    out.write_text("precious")
+    predict = ["task", "predict", task_model, text, "--text", "--output", out]
+    result = run_main(*predict)
+    assert result.returncode == 2 and last_line(result) == \
+        f"torchelmo: error: {out}: already exists; pass --overwrite to replace it"
+    assert out.read_text() == "precious"
+    assert run_main(*predict, "--overwrite").returncode == 0 and len(out.read_text().splitlines()) == 2
+
+
+def test_task_train_keeps_others_files_and_an_interrupted_run_leaves_nothing(tmp_path, run_main):
+    config = tmp_path / "config.json"
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "metrics.json").write_text("the user's metrics")
+    config.write_text(json.dumps(TASK_CONFIG))
+    result = run_main("task", "train", config, "--output-dir", folder)
+    assert result.returncode == 2 and last_line(result) == \
+        f"torchelmo: error: {folder}: already holds files; pass --overwrite to replace it"
+    assert os.listdir(folder) == ["metrics.json"] and (folder / "metrics.json").read_text() == "the user's metrics"
+    stopped = {**TASK_CONFIG, "trainer": {**TASK_CONFIG["trainer"], "validation_metric": "bogus"}}
+    config.write_text(json.dumps(stopped))  # fails after the first epoch has written model.pt
+    result = run_main("task", "train", config, "--output-dir", tmp_path / "new")
+    assert result.returncode == 2 and "trainer.validation_metric: 'bogus'" in last_line(result)
+    assert sorted(os.listdir(tmp_path)) == ["config.json", "model"]
+
+
+@pytest.mark.parametrize("damage, message", [
+    ("dimension", "model.pt: does not fit config.json and vocabularies.json beside it (RuntimeError: "),
+    ("vocabularies", "vocabularies.json: not the vocabularies of a trained model"),
+    ("tensor", "model.pt: does not fit config.json and vocabularies.json beside it (RuntimeError: "),
+    ("config", "config.json: model.encoder.hidden_size: expected positive int, got -4"),
+])
+def test_a_damaged_task_archive_is_one_line(task_model, tmp_path, run_main, damage, message):
+    folder = tmp_path / "model"
+    shutil.copytree(task_model, folder)
+    if damage in ("dimension", "config"):
+        config = json.loads((folder / "config.json").read_text())
+        config["model"]["encoder"]["hidden_size"] = 6 if damage == "dimension" else -4
+        (folder / "config.json").write_text(json.dumps(config))
+    elif damage == "vocabularies":
+        (folder / "vocabularies.json").write_text(json.dumps({"words": [1, 2, 3]}))
+    else:
+        weights = torch.load(folder / "model.pt", weights_only=True)
+        name = next(iter(weights))
+        weights[name] = torch.zeros(*(s + 1 for s in weights[name].shape))
+        torch.save(weights, folder / "model.pt")
+    for command in ("evaluate", "predict"):
+        result = run_main("task", command, folder, EWT / "en_ewt-ud-dev.conllu")
+        assert result.returncode == 2 and last_line(result).startswith(f"torchelmo: error: {folder}/{message}")
+
+
+def test_a_yaml_alias_bomb_is_one_short_line(tmp_path, run_main):
+    bomb = tmp_path / "bomb.yaml"
+    lines = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"{n}: &{n} [{', '.join([f'*{p}'] * 9)}]" for p, n in zip("abcdefgh", "bcdefghi")]
+    bomb.write_text("\n".join(lines) + "\n")
+    result = run_main("task", "train", bomb, "--output-dir", tmp_path / "out")
+    assert result.returncode == 2 and last_line(result) == \
+        f"torchelmo: error: {bomb}:2: invalid YAML (aliases (*name) are not allowed in a config; write the value out)"
+    assert not (tmp_path / "out").exists()
+
+
+def test_task_predict_into_a_closed_pipe_is_quiet(task_model, tmp_path):
+    text = tmp_path / "in.txt"
+    text.write_text("The cat sat .\n" * 3000)
+    command = f"{sys.executable} -m torchelmo.cli task predict {task_model} {text} --text | head -1; " \
+              f"echo ${{PIPESTATUS[0]}}"
+    result = subprocess.run(command, shell=True, executable="/bin/bash", capture_output=True, text=True, env=ENV,
+                            timeout=300)
+    lines = result.stdout.splitlines()
+    assert json.loads(lines[0])["tokens"] == ["The", "cat", "sat", "."] and lines[1] == "141"
+    assert "Error" not in result.stderr and "Traceback" not in result.stderr

@@ -166,12 +166,14 @@ def _add_task_parser(subparsers) -> None:
     evaluate.add_argument("--output", help="also write the metrics to this JSON file")
     evaluate.add_argument("--predictions", help="also write the predictions: JSON lines, or the task's own format "
                                                 "for a name ending in it (.conll coreference, .json SQuAD)")
+    evaluate.add_argument("--overwrite", action="store_true", help="replace existing --output/--predictions files")
     predict = tasks.add_parser("predict", parents=[_common()], help="predict, one JSON line per sentence")
     predict.add_argument("model_dir", help="folder written by `torchelmo task train`")
     predict.add_argument("input", help="file in the training data's format, or with --text one tokenized "
                                        "sentence per line ('-' for stdin)")
     predict.add_argument("--text", action="store_true", help="INPUT holds one whitespace-tokenized sentence per line")
     predict.add_argument("--output", help="JSON-lines file to write (default: stdout)")
+    predict.add_argument("--overwrite", action="store_true", help="replace an existing --output file")
     _add_input_policy_flags(predict.add_argument_group("lines of a --text INPUT"), blank_lines=("error", "skip"))
     for command in (evaluate, predict):
         command.add_argument("--batch-size", type=int, default=64, help="sentences per batch (default 64)")
@@ -190,16 +192,13 @@ def _run_task_evaluate(args: argparse.Namespace) -> None:
     import json
 
     from .tasks import evaluate_archive
-    from .files import write_json
 
     if args.split_file is not None and args.split is None:
         raise ElmoError("--split-file needs --split")
     if args.batch_size < 1:
         raise ElmoError(f"--batch-size must be positive, got {args.batch_size}")
     metrics = evaluate_archive(args.model_dir, args.data, args.split_file, args.split, args.batch_size, args.device,
-                               predictions_path=args.predictions)
-    if args.output:
-        write_json(args.output, metrics)
+                               predictions_path=args.predictions, metrics_path=args.output, overwrite=args.overwrite)
     print(json.dumps(metrics, indent=2))
 
 
@@ -209,7 +208,7 @@ def _run_task_predict(args: argparse.Namespace) -> None:
     if args.batch_size < 1:
         raise ElmoError(f"--batch-size must be positive, got {args.batch_size}")
     predict_archive(args.model_dir, args.input, args.output, text=args.text, batch_size=args.batch_size,
-                    device=args.device, input_policy=_input_policy(args))
+                    device=args.device, input_policy=_input_policy(args), overwrite=args.overwrite)
 
 
 # Training flags -> TrainingConfig fields; unset flags keep the options file's or the default value.
