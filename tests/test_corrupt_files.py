@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from torchelmo.cli import main
-from torchelmo.errors import ConfigurationError, InputError
+from torchelmo.errors import InputError
 from torchelmo.tasks import parse_config, train
 from torchelmo.tasks.config import ClassificationReaderConfig, ConlluReaderConfig, SourceConfig
 from torchelmo.tasks.readers.conllu import read_conllu

@@ -379,6 +379,8 @@ def test_task_commands_never_write_onto_their_inputs_nor_replace_unasked(task_mo
         (["task", "evaluate", task_model, data, "--output", data], f"{data}: is the data"),
         (["task", "evaluate", task_model, data, "--output", task_model / "config.json", "--overwrite"],
          "config.json: is a file of the model"),
+        (["task", "evaluate", task_model, data, "--output", tmp_path / "x", "--predictions", tmp_path / "x"],
+         "x: given for two outputs; each needs its own file"),
     ]
     for command, message in refused:
         result = run_main(*command)

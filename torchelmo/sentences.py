@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import IO, Iterable, Iterator, List, Optional, Tuple, Union
 
 from .errors import InputChangedError, InputError
-from .files import temporary_folder
+from .files import output_errors, temporary_folder
 from .tokenizer import tokenize_with_offsets, tokenizer_name
 
 Source = Union[str, os.PathLike, IO]
@@ -165,7 +165,7 @@ def _identity(f: IO[bytes]) -> Identity:
 def _spool(stream: IO, scratch: str) -> str:
     """Copy a stream (stdin, an open file) into the folder ``scratch`` so it can be read twice."""
     path = os.path.join(scratch, "input")
-    with open(path, "xb") as out:
+    with output_errors(path), open(path, "xb") as out:
         if hasattr(stream, "buffer"):  # a text file or sys.stdin: copy its bytes
             shutil.copyfileobj(stream.buffer, out)
         elif isinstance(stream, io.TextIOBase):  # e.g. io.StringIO

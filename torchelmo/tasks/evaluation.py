@@ -80,7 +80,10 @@ def check_outputs(outputs: Sequence[Optional[str]], folder: str, config: TaskCon
     """Before any work: no output may be one of the command's inputs (the ``data`` files, a file
     of the model in ``folder``, its ELMo or word-vector files), nor replace a file unless
     ``overwrite``."""
-    if all(path is None for path in outputs):
+    given = [path for path in outputs if path is not None]
+    if len({os.path.abspath(path) for path in given}) < len(given):
+        raise ConfigurationError(f"{given[0]}: given for two outputs; each needs its own file")
+    if not given:
         return
     embedders = config.model.embedders
     inputs: List[Tuple[str, Optional[str]]] = [("a file of the model", os.path.join(folder, name))
@@ -91,10 +94,9 @@ def check_outputs(outputs: Sequence[Optional[str]], folder: str, config: TaskCon
     if embedders.pretrained is not None:
         inputs.append(("the word-vector file", embedders.pretrained.path))
     inputs += [("the data", path) for path in data]
-    for path in outputs:
-        if path is not None:
-            check_not_input(path, inputs)
-            refuse_existing(path, overwrite)
+    for path in given:
+        check_not_input(path, inputs)
+        refuse_existing(path, overwrite)
 
 
 def evaluate_archive(folder: str, data: str, split_file: Optional[str] = None, split: Optional[str] = None,
