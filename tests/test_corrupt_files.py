@@ -168,7 +168,8 @@ def test_task_evaluate_on_damaged_data_is_one_line(task_model, tmp_path):
     result = cli("task", "evaluate", str(task_model), str(bad))
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1] == \
-        f"torchelmo: error: {bad}:2: not valid UTF-8 (invalid continuation byte at byte 4 of the line)"
+        f"torchelmo: error: {bad}:2: not valid UTF-8 (invalid continuation byte at byte 4 of the line); set " \
+        f"encoding, or errors: replace, in the reader config"
     assert "Traceback" not in result.stderr
 
 

@@ -459,3 +459,29 @@ def test_task_predict_into_a_closed_pipe_is_quiet(task_model, tmp_path):
     lines = result.stdout.splitlines()
     assert json.loads(lines[0])["tokens"] == ["The", "cat", "sat", "."] and lines[1] == "141"
     assert "Error" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_task_readers_take_an_encoding_and_errors(tmp_path):
+    from torchelmo.errors import InputError
+    from torchelmo.tasks import parse_config
+    from torchelmo.tasks.sources import read_source
+
+    trec = tmp_path / "trec.tsv"  # TREC keeps its original encoding: one stray Latin-1 byte
+    trec.write_bytes(b"DESC\tHow did serfdom develop in and then leave Russia ?\n"
+                     b"HUM\tWho was the first Pr\xe9sident ?\n")
+
+    def read(**reader):
+        config = parse_config({**TASK_CONFIG, "data": {"reader": {"type": "classification", **reader},
+                                                       "train": {"path": str(trec)},
+                                                       "validation": {"path": str(trec)}},
+                               "model": {"type": "classifier", "embedders": {"words": {"dim": 4}},
+                                         "encoder": {"hidden_size": 4, "num_layers": 1, "dropout": 0.0}}})
+        return [x.tokens for x in read_source(config.data.train, config.data.reader)]
+
+    with pytest.raises(InputError, match=r"trec.tsv:2: not valid UTF-8 \(.*\); set encoding, or errors: replace, in "
+                                         r"the reader config"):
+        read()
+    assert read(encoding="latin-1")[1] == ["Who", "was", "the", "first", "Président", "?"]
+    assert read(errors="replace")[1] == ["Who", "was", "the", "first", "Pr\ufffdsident", "?"]
+    with pytest.raises(ConfigurationError, match="data.reader.encoding: unknown encoding 'klingon'"):
+        read(encoding="klingon")

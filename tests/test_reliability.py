@@ -56,7 +56,7 @@ def temporaries(folder):
 
 def finished_names(folder):
     """Paths under ``folder`` other than temporaries (which a running job renames at any moment)."""
-    return {str(p.relative_to(folder)) for p in folder.rglob("*") if ".tmp-" not in p.name}
+    return {str(p.relative_to(folder)) for p in folder.rglob("*") if ".tmp-" not in str(p.relative_to(folder))}
 
 
 def one_error_line(result):

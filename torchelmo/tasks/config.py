@@ -5,6 +5,7 @@ Loaded from YAML or JSON and validated at the edge: every error names the key pa
 against the current directory. Switching ELMo on is adding the ``model.embedders.elmo``
 block; nothing else changes. See ``docs/tasks.md`` for every key.
 """
+import codecs
 import copy
 import json
 import os
@@ -18,7 +19,33 @@ from .schema import NON_NEGATIVE, POSITIVE, PROBABILITY, check, from_dict, to_di
 
 # ---------------------------------------------------------------- data
 @dataclass
-class ConlluReaderConfig:
+class TextFileConfig:
+    """How a reader decodes its files (the base of every reader config). ``encoding``: an
+    ASCII-compatible Python codec (default ``utf-8``, whose byte-order mark is dropped; e.g.
+    ``latin-1`` for a file kept in its original encoding, as TREC). ``errors``: ``strict``
+    (a line that does not decode fails with ``file:line``) or ``replace`` (bad bytes become
+    U+FFFD)."""
+
+    encoding: str = "utf-8"
+    errors: Literal["strict", "replace"] = "strict"
+
+    def __post_init__(self) -> None:
+        try:
+            codec = codecs.lookup(self.encoding)
+        except LookupError:
+            raise ValueError(f"encoding: unknown encoding {self.encoding!r}") from None
+        if b"\n\t ;,".decode(codec.name, "replace") != "\n\t ;,":
+            raise ValueError(f"encoding: {self.encoding!r} does not keep ASCII as it is (UTF-16 or -32?); "
+                             f"convert the file to UTF-8")
+
+    @property
+    def encoding_name(self) -> str:
+        """The encoding as messages name it (``UTF-8``, ``latin-1``, ...)."""
+        return "UTF-8" if codecs.lookup(self.encoding).name == "utf-8" else self.encoding
+
+
+@dataclass
+class ConlluReaderConfig(TextFileConfig):
     """CoNLL-U (UD). ``tags``: which tag each token gets: ``upos``, ``xpos``, or ``entity``
     (GUM's ``Entity=`` brackets in MISC as BIO tags of the outermost mentions)."""
 
@@ -27,7 +54,7 @@ class ConlluReaderConfig:
 
 
 @dataclass
-class ColumnsReaderConfig:
+class ColumnsReaderConfig(TextFileConfig):
     """CoNLL-style columns, blank line between sentences (e.g. CoNLL-2000/2003, SRL in BIO).
 
     Columns are 0-based; negative counts from the end. ``predicate_column``: the column whose
@@ -44,7 +71,7 @@ class ColumnsReaderConfig:
 
 
 @dataclass
-class ClassificationReaderConfig:
+class ClassificationReaderConfig(TextFileConfig):
     """One text per line with a label. ``format``: ``tsv`` (``label<TAB>text``), ``csv``
     (quoted, ``label,text``) or ``jsonl`` (``text_field``/``label_field``). The text is
     split on whitespace (give it tokenized); ``lowercase`` lowercases it."""
@@ -57,7 +84,7 @@ class ClassificationReaderConfig:
 
 
 @dataclass
-class Conll2012ReaderConfig:
+class Conll2012ReaderConfig(TextFileConfig):
     """CoNLL-2012 coreference documents: bracketed chains in the last column.
 
     ``token_column``: the word's column (3 in CoNLL-2012; 1 in OntoGUM's three columns).
@@ -72,12 +99,13 @@ class Conll2012ReaderConfig:
     unmatched_brackets: Literal["error", "skip"] = "error"
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if self.sentences is not None:
             self.sentences = os.path.abspath(self.sentences)
 
 
 @dataclass
-class SentimentTreeReaderConfig:
+class SentimentTreeReaderConfig(TextFileConfig):
     """PTB-bracketed sentiment trees, one per line, a 0-4 label on every node (SST).
 
     ``labels``: ``fine`` keeps the five classes; ``binary`` drops neutral (2) and maps 0-1
@@ -91,7 +119,7 @@ class SentimentTreeReaderConfig:
 
 
 @dataclass
-class PropbankReaderConfig:
+class PropbankReaderConfig(TextFileConfig):
     """PropBank roles in CoNLL-2012 columns (document, part, index, word, POS, parse,
     predicate lemma, roleset, then one bracket column per predicate): one instance per
     predicate, its arguments as BIO tags (``C-``/``R-`` kept as labels), the predicate's
@@ -101,7 +129,7 @@ class PropbankReaderConfig:
 
 
 @dataclass
-class PairReaderConfig:
+class PairReaderConfig(TextFileConfig):
     """Labelled sentence pairs. ``format``: ``tsv`` (``label<TAB>premise<TAB>hypothesis``,
     tokenized, split on spaces; a first line ``label<TAB>premise<TAB>hypothesis`` is a
     header) or ``sick`` (SICK.txt: a header naming the columns, raw text tokenized by
@@ -116,13 +144,14 @@ class PairReaderConfig:
     lowercase: bool = False
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         self.labels = [label.lower() for label in self.labels]
         if not self.labels or len(set(self.labels)) != len(self.labels):
             raise ValueError(f"labels: expected distinct labels, got {self.labels}")
 
 
 @dataclass
-class SquadReaderConfig:
+class SquadReaderConfig(TextFileConfig):
     """SQuAD JSON (``data[].paragraphs[].{context, qas[]}``), or JSON lines of
     ``{"id", "context", "question"}`` (optionally ``"answers"`` as in SQuAD), tokenized by
     :mod:`torchelmo.tokenizer`. A question none of whose answers has an offset

@@ -13,7 +13,7 @@ from ...errors import InputError
 from ..config import ClassificationReaderConfig
 from ..instance import Instance
 from . import register_reader
-from .blocks import utf8_lines
+from .blocks import text_lines
 
 
 @register_reader("classification")
@@ -28,7 +28,7 @@ def read_classification(path: str, config: ClassificationReaderConfig) -> Iterat
 
 def _records(path: str, config: ClassificationReaderConfig) -> Iterator[Tuple[int, str, str]]:
     if config.format == "csv":
-        reader = csv.reader(line for _, line in utf8_lines(path, keep_ends=True))
+        reader = csv.reader(line for _, line in text_lines(path, config, keep_ends=True))
         start = 1
         for row in reader:
             if len(row) != 2:
@@ -36,7 +36,7 @@ def _records(path: str, config: ClassificationReaderConfig) -> Iterator[Tuple[in
             yield start, row[0], row[1]
             start = reader.line_num + 1
         return
-    for number, line in utf8_lines(path):
+    for number, line in text_lines(path, config):
         if not line.strip():
             continue
         if config.format == "tsv":

@@ -20,7 +20,7 @@ def read_columns(path: str, config: ColumnsReaderConfig) -> Iterator[Instance]:
     def is_comment(line: str) -> bool:
         return line.startswith(config.comment_prefix) or line.startswith("-DOCSTART-")
 
-    for block in line_blocks(path, is_comment):
+    for block in line_blocks(path, is_comment, config):
         rows = []
         for number, line in block:
             columns = line.split(config.separator)

@@ -18,7 +18,7 @@ from ...errors import InputError
 from ..config import Conll2012ReaderConfig, ConlluReaderConfig
 from ..document import Cluster, Document, Mention
 from . import register_reader
-from .blocks import utf8_lines
+from .blocks import text_lines
 from .conllu import read_conllu
 
 logger = logging.getLogger(__name__)
@@ -149,7 +149,7 @@ def read_conll2012(path: str, config: Conll2012ReaderConfig) -> Iterator[Documen
     stem = os.path.splitext(os.path.basename(path))[0]
     documents = 0
     builder: Optional[_DocumentBuilder] = None
-    for number, line in utf8_lines(path):
+    for number, line in text_lines(path, config):
         begin = _BEGIN.match(line)
         if begin:
             if builder is not None:

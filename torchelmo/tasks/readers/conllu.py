@@ -19,7 +19,7 @@ NUM_COLUMNS = 10
 @register_reader("conllu")
 def read_conllu(path: str, config: ConlluReaderConfig) -> Iterator[Instance]:
     """Instances of ``path``, one per sentence; a malformed line fails with ``file:line``."""
-    for block in line_blocks(path, lambda line: line.startswith("#")):
+    for block in line_blocks(path, lambda line: line.startswith("#"), config):
         rows: List[List[str]] = []
         for number, line in block:
             columns = line.split("\t")

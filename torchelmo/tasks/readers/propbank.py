@@ -26,7 +26,7 @@ _OPEN = re.compile(r"\(([^()*\s]+)")
 def read_propbank(path: str, config: PropbankReaderConfig) -> Iterator[Instance]:
     """Instances of ``path``, one per predicate; ``source`` is the predicate's ``file:line``.
     Malformed columns and unbalanced or overlapping brackets fail with ``file:line``."""
-    for block in line_blocks(path, lambda line: line.startswith("#")):
+    for block in line_blocks(path, lambda line: line.startswith("#"), config):
         rows = _rows(block, path)
         predicates = [i for i, row in enumerate(rows) if row[ROLESET] != "-"]
         columns = len(rows[0]) - FIRST_ARGUMENT

@@ -11,6 +11,7 @@ from ...errors import InputError
 from ..config import SentimentTreeReaderConfig
 from ..instance import Instance
 from . import register_reader
+from .blocks import text_lines
 
 FINE_LABELS = ("0", "1", "2", "3", "4")
 BINARY_LABELS = {"0": "negative", "1": "negative", "3": "positive", "4": "positive"}
@@ -22,16 +23,15 @@ Node = Tuple[str, List[str]]  # a subtree's label and its words
 def read_sentiment_trees(path: str, config: SentimentTreeReaderConfig) -> Iterator[Instance]:
     """Instances of ``path`` (the root first, then, with ``phrases``, each subtree's);
     a malformed tree fails with ``file:line``."""
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            source = f"{path}:{number}"
-            nodes = parse_tree(line, source)
-            for label, words in nodes if config.phrases else nodes[:1]:
-                label = label if config.labels == "fine" else BINARY_LABELS.get(label)
-                if label is not None:
-                    yield Instance(tokens=words, label=label, source=source)
+    for number, line in text_lines(path, config):
+        if not line.strip():
+            continue
+        source = f"{path}:{number}"
+        nodes = parse_tree(line, source)
+        for label, words in nodes if config.phrases else nodes[:1]:
+            label = label if config.labels == "fine" else BINARY_LABELS.get(label)
+            if label is not None:
+                yield Instance(tokens=words, label=label, source=source)
 
 
 def parse_tree(text: str, source: str) -> List[Node]:
