@@ -74,6 +74,10 @@ def test_embed_never_writes_onto_its_model_files(tmp_path, run_main, which):
         f"torchelmo: error: {target}: is the {which}; choose another output"
     assert {k: v for k, v in listing(tmp_path).items() if k != "in.txt"} == \
         {k: v for k, v in before.items() if k != "in.txt"}
+    link = tmp_path / "out.hdf5"
+    link.symlink_to(target)  # an output that links to the model file is the model file
+    result = run_main("embed", tmp_path / "in.txt", link, "--top", "--overwrite", *model)
+    assert result.returncode == 2 and f"is the {which}" in last_line(result) and link.is_symlink()
 
 
 # ------------------------------------------------------------------ planted links, others' files
