@@ -202,7 +202,8 @@ def test_task_predict_has_the_flags_its_advice_names(task_model, tmp_path, capsy
     records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [r["tokens"] for r in records] == [["The", "cat", "sat", "."], ["A", "d\ufffdg", "ran", "."]]
     assert [r["source"] for r in records] == [f"{text}:1", f"{text}:3"]
-    assert main(command + ["--max-sentence-length", "3", "--blank-lines", "skip", "--errors", "skip"]) == 2
+    assert main(command + ["--max-sentence-length", "3", "--blank-lines", "skip", "--errors", "skip",
+                           "--overwrite"]) == 2
     line = error_line(capsys)
     assert "line 1 has 4 tokens, more than the limit of 3" in line and line.endswith("raise --max-sentence-length")
     with pytest.raises(SystemExit):  # argparse refuses it: nothing to predict for an empty line
