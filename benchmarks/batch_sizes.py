@@ -9,13 +9,12 @@ device memory while embedding (``torch.cuda.max_memory_allocated``; on the CPU t
 peak RSS so far, which only grows), the speedup over the baseline at the same batch size,
 and the largest absolute difference from the baseline's vectors.
 
-    python benchmarks/batch_sizes.py                               # GPU 0, fp32
-    python benchmarks/batch_sizes.py --precision fp32 bf16         # bf16 products too
-    python benchmarks/batch_sizes.py --device cpu --quick --batch-sizes 8 16 --sentences 32
+    python -m benchmarks.batch_sizes                               # GPU 0, fp32
+    python -m benchmarks.batch_sizes --precision fp32 bf16         # bf16 products too
+    python -m benchmarks.batch_sizes --device cpu --quick --batch-sizes 8 16 --sentences 32
 """
 import argparse
 import resource
-import sys
 import time
 from pathlib import Path
 from typing import Callable, List, Tuple
@@ -23,10 +22,9 @@ from typing import Callable, List, Tuple
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from embed_throughput import DEFAULT_TEXT, ORIGINAL, QUICK, embed_plain, read_sentences  # noqa: E402
+from torchelmo import ElmoBiLm, ElmoEmbedder, ElmoOptions, save_weights
 
-from torchelmo import ElmoBiLm, ElmoEmbedder, ElmoOptions, save_weights  # noqa: E402
+from benchmarks.embed_throughput import DEFAULT_TEXT, ORIGINAL, QUICK, embed_plain, read_sentences
 
 
 def measure(run: Callable[[], List[np.ndarray]], device: torch.device) -> Tuple[float, float, List[np.ndarray]]:

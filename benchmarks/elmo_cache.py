@@ -9,8 +9,8 @@ peak RSS so far (it only grows: read the differences), the validation accuracy a
 last epoch, and the largest absolute difference of the ELMo representations on the dev
 sentences from the uncached model's (same weights, eval mode).
 
-    python benchmarks/elmo_cache.py                     # 1000 sentences, 3 epochs, 2 threads
-    python benchmarks/elmo_cache.py --sentences 200 --epochs 2
+    python -m benchmarks.elmo_cache                     # 1000 sentences, 3 epochs, 2 threads
+    python -m benchmarks.elmo_cache --sentences 200 --epochs 2
 """
 import argparse
 import random
@@ -21,11 +21,12 @@ from typing import Dict, List
 
 import torch
 
-from torchelmo.tasks.config import TrainerConfig, parse_config
-from torchelmo.tasks.evaluation import run_model
-from torchelmo.tasks.models import model_class
+from torchelmo.tasks.config import TaskTrainerConfig
+from torchelmo.tasks.loading import parse_config
+from torchelmo.tasks.loop import run_model, seed_everything, train_epoch
+from torchelmo.tasks.registry import model_class
 from torchelmo.tasks.sources import read_source
-from torchelmo.tasks.trainer import OPTIMIZERS, seed_everything, train_epoch
+from torchelmo.tasks.trainer import OPTIMIZER_CLASSES
 
 DATA = Path(__file__).resolve().parents[1] / "../shared/data/ud-english-ewt"
 
@@ -47,8 +48,8 @@ def run(cache: str, args: argparse.Namespace, reference: Dict[str, torch.Tensor]
     train_set = read_source(task.data.train, task.data.reader)
     dev_set = read_source(task.data.validation, task.data.reader)
     model = model_class("tagger")(task.model, model_class("tagger").build_vocabularies(task.model, train_set))
-    trainer: TrainerConfig = task.trainer
-    optimizer = OPTIMIZERS["adam"]([p for p in model.parameters() if p.requires_grad], lr=trainer.optimizer.lr)
+    trainer: TaskTrainerConfig = task.trainer
+    optimizer = OPTIMIZER_CLASSES["adam"]([p for p in model.parameters() if p.requires_grad], lr=trainer.optimizer.lr)
     rng = random.Random(13)
     seconds = []
     for epoch in range(1, args.epochs + 1):

@@ -11,11 +11,11 @@ baseline measured in this same run, and the largest absolute difference from the
 vectors. ``torchelmo`` is ``ElmoEmbedder.embed_sentences`` (consecutive batches run as row
 streams); ``torchelmo-per-batch`` calls ``embed_batch`` batch after batch instead. Sentences are real English (UD English-EWT dev, lengths 16-36 tokens, mean ~25).
 
-    python benchmarks/embed_throughput.py                 # the figures in docs/speed.md
-    python benchmarks/embed_throughput.py --quick         # a small model, seconds
-    python benchmarks/embed_throughput.py --profile       # where the time goes (torch.profiler)
-    python benchmarks/embed_throughput.py --precision int8 bf16 --compile   # optional modes too
-    python benchmarks/embed_throughput.py --stateless     # both sides without carried state
+    python -m benchmarks.embed_throughput                 # the figures in docs/speed.md
+    python -m benchmarks.embed_throughput --quick         # a small model, seconds
+    python -m benchmarks.embed_throughput --profile       # where the time goes (torch.profiler)
+    python -m benchmarks.embed_throughput --precision int8 bf16 --compile   # optional modes too
+    python -m benchmarks.embed_throughput --stateless     # both sides without carried state
 """
 import argparse
 import json
@@ -31,11 +31,10 @@ from typing import Dict, List, Tuple
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from plain_elmo import PlainElmoBiLm  # noqa: E402
+from torchelmo import ElmoBiLm, ElmoEmbedder, ElmoOptions, batch_to_ids, save_weights
+from torchelmo.gemm import onednn_linear_available, unsupported_reason
 
-from torchelmo import ElmoBiLm, ElmoEmbedder, ElmoOptions, batch_to_ids, save_weights  # noqa: E402
-from torchelmo.gemm import onednn_linear_available, unsupported_reason  # noqa: E402
+from benchmarks.plain_elmo import PlainElmoBiLm
 
 ORIGINAL = {"char_cnn": {"activation": "relu", "embedding": {"dim": 16}, "n_highway": 2, "n_characters": 262,
                          "filters": [[1, 32], [2, 32], [3, 64], [4, 128], [5, 256], [6, 512], [7, 1024]]},
@@ -184,8 +183,8 @@ def child(args: argparse.Namespace) -> None:
 
 
 def run_variant(args: argparse.Namespace, spec: dict) -> dict:
-    command = [sys.executable, __file__, "--child", json.dumps(spec), "--workdir", args.workdir,
-               "--threads", str(args.threads), "--batch-size", str(args.batch_size)]
+    command = [sys.executable, "-m", "benchmarks.embed_throughput", "--child", json.dumps(spec),
+               "--workdir", args.workdir, "--threads", str(args.threads), "--batch-size", str(args.batch_size)]
     command += ["--profile"] * args.profile + ["--warmup"] * args.warmup + ["--stateless"] * args.stateless
     subprocess.run(command, check=True)
     return json.loads(Path(args.workdir, f"{spec['name']}.json").read_text())

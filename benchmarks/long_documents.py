@@ -13,9 +13,9 @@ as long) and with some (also 4 times as long, EWT dev read again from its start)
 64 or 8, after a short warm-up call (one-time costs excluded): resident memory before embedding, its peak while embedding
 (``VmHWM`` after resetting it), the size of the output array, and seconds.
 
-    python benchmarks/long_documents.py                    # the figures in docs/long_documents.md
-    python benchmarks/long_documents.py --documents 2 --long-tokens 2000   # quicker
-    python benchmarks/long_documents.py --memory-only     # the memory and time table alone
+    python -m benchmarks.long_documents                    # the figures in docs/long_documents.md
+    python -m benchmarks.long_documents --documents 2 --long-tokens 2000   # quicker
+    python -m benchmarks.long_documents --memory-only     # the memory and time table alone
 """
 import argparse
 import json
@@ -29,12 +29,11 @@ from typing import List
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from embed_throughput import DEFAULT_TEXT, read_sentences  # noqa: E402
+from torchelmo import ElmoEmbedder
+from torchelmo.sentences import InputPolicy
+from torchelmo.windows import Windowing
 
-from torchelmo import ElmoEmbedder  # noqa: E402
-from torchelmo.sentences import InputPolicy  # noqa: E402
-from torchelmo.windows import Windowing  # noqa: E402
+from benchmarks.embed_throughput import DEFAULT_TEXT, read_sentences
 
 SETTINGS = [(32, 0), (32, 8), (64, 0), (64, 16), (64, 31), (128, 0), (128, 32), (256, 64)]
 # (tokens as a multiple of --long-tokens, window, batch size)
@@ -143,8 +142,9 @@ def memory_table(embedder: ElmoEmbedder, long_tokens: int) -> None:
           f"{'seconds':>9}")
     for times, window, batch_size in MEMORY_RUNS:
         tokens = int(times * long_tokens)
-        run = subprocess.run([sys.executable, __file__, "--child", str(tokens), str(window), str(batch_size)],
-                             check=True, capture_output=True, text=True)
+        child = ["--child", str(tokens), str(window), str(batch_size)]
+        run = subprocess.run([sys.executable, "-m", "benchmarks.long_documents", *child], check=True,
+                             capture_output=True, text=True)
         result = json.loads(run.stdout.strip().splitlines()[-1])
         output_mib = 3 * tokens * embedder.output_dim * 4 / 2 ** 20  # the (3, tokens, dim) float32 array
         print(f"{tokens:>7}{window or 'none':>7}{batch_size:>6}{result['loaded_mib']:>9.0f}{result['peak_mib']:>10.0f}"

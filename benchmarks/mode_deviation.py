@@ -5,7 +5,7 @@ original TensorFlow outputs were made in) with each mode and prints the largest 
 difference from fp32 (all three layers) and from TensorFlow's top layer, next to the largest
 absolute value, so the differences can be read relative to the vectors' scale.
 
-    python benchmarks/mode_deviation.py [FIXTURE_DIR] [--compile]
+    python -m benchmarks.mode_deviation [FIXTURE_DIR] [--compile]
 
 FIXTURE_DIR defaults to the tests' cache (downloaded by the test suite).
 """

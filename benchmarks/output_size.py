@@ -6,12 +6,11 @@ seconds per 1k sentences (the whole ``embed_file``: embedding, segments and the 
 largest absolute difference from the ``float32 none`` baseline of this same run (for ``pool mean``:
 from the mean over tokens of the baseline).
 
-    python benchmarks/output_size.py                  # the figures in README.md
-    python benchmarks/output_size.py --sentences 100  # quicker
+    python -m benchmarks.output_size                  # the figures in docs/embedding.md
+    python -m benchmarks.output_size --sentences 100  # quicker
 """
 import argparse
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -20,10 +19,9 @@ import h5py
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from embed_throughput import DEFAULT_TEXT, read_sentences  # noqa: E402
+from torchelmo import ElmoEmbedder
 
-from torchelmo import ElmoEmbedder  # noqa: E402
+from benchmarks.embed_throughput import DEFAULT_TEXT, read_sentences
 
 CHOICES = [("float32 none", {}), ("float32 gzip", {"compression": "gzip"}), ("float32 lzf", {"compression": "lzf"}),
            ("float16 none", {"dtype": "float16"}), ("float16 gzip", {"dtype": "float16", "compression": "gzip"}),

@@ -1,8 +1,8 @@
 """The state modes measured on the bundled model: held-out perplexity and distance from carry.
 
-    python benchmarks/state_modes.py fit-softmax --corpus CORPUS --work-dir DIR
-    python benchmarks/state_modes.py perplexity --corpus CORPUS --work-dir DIR
-    python benchmarks/state_modes.py deviation --corpus CORPUS --sentences 1000
+    python -m benchmarks.state_modes fit-softmax --corpus CORPUS --work-dir DIR
+    python -m benchmarks.state_modes perplexity --corpus CORPUS --work-dir DIR
+    python -m benchmarks.state_modes deviation --corpus CORPUS --sentences 1000
 
 ``CORPUS`` is ``scripts/prepare_corpus.py``'s output. The bundled model ships without the
 softmax it was trained with, so ``fit-softmax`` fits one over the frozen biLM (the vocabulary
@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from torchelmo import ElmoEmbedder
-from torchelmo.models import resolve_model_files
+from torchelmo.hub import resolve_model_files
 from torchelmo.states import WARM_RECIPE, WarmRecipe, compute_warm_state
 from torchelmo.training.corpus import DataPosition, iter_sentences, make_batch
 from torchelmo.training.export import load_language_model, save_softmax

@@ -9,8 +9,8 @@ time of a lone one-thread run) and in wall minutes as measured (longer on a shar
 this checkout cannot build (issue 11's ``pretrained``/``characters`` before they land) are
 swapped for learned 50-d word vectors, and the table says so.
 
-    python benchmarks/task_costs.py                         # one torch thread, 8 batches
-    python benchmarks/task_costs.py --configs srl_ewt srl_ewt_elmo --batches 4 --threads 2
+    python -m benchmarks.task_costs                         # one torch thread, 8 batches
+    python -m benchmarks.task_costs --configs srl_ewt srl_ewt_elmo --batches 4 --threads 2
 """
 import argparse
 import dataclasses
@@ -26,8 +26,9 @@ import yaml
 from torchelmo.tasks import parse_config
 from torchelmo.tasks.archive import build_model
 from torchelmo.tasks.batching import bucketed_batches
-from torchelmo.tasks.config import EmbeddersConfig, SourceConfig, TaskConfig
-from torchelmo.tasks.models import model_class
+from torchelmo.tasks.config import SourceConfig, TaskConfig
+from torchelmo.tasks.embedders.config import EmbeddersConfig
+from torchelmo.tasks.registry import model_class
 from torchelmo.tasks.sources import read_source
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"

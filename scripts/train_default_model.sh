@@ -10,7 +10,7 @@ CORPUS=${CORPUS:-/work/cache/corpus}
 RUN=${RUN:-/work/cache/models/default-run}
 MAX_STEPS=${MAX_STEPS:-100000}
 
-[ -f "$CORPUS/manifest.json" ] || python scripts/prepare_corpus.py --output-dir "$CORPUS"
+[ -f "$CORPUS/manifest.json" ] || python -m scripts.prepare_corpus --output-dir "$CORPUS"
 
 OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} torchelmo train \
     --train-data "$CORPUS/train/*.txt" --heldout-data "$CORPUS/heldout/heldout.txt" \
@@ -22,9 +22,9 @@ OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} torchelmo train \
 head -n 300 "$CORPUS/heldout/heldout.txt" > "$RUN/heldout-300.txt"
 torchelmo evaluate --options-file "$RUN/options.json" --weight-file "$RUN/weights.hdf5" \
     --vocab "$RUN/vocab.txt" --data "$RUN/heldout-300.txt" --json
-python scripts/unigram_perplexity.py --train-data "$CORPUS/train/*.txt" \
+python -m scripts.unigram_perplexity --train-data "$CORPUS/train/*.txt" \
     --heldout "$RUN/heldout-300.txt" --vocab "$RUN/vocab.txt"
-python scripts/model_sanity.py --options-file "$RUN/options.json" --weight-file "$RUN/weights.hdf5"
+python -m scripts.model_sanity --options-file "$RUN/options.json" --weight-file "$RUN/weights.hdf5"
 
 mkdir -p torchelmo/data/default
 cp "$RUN/options.json" "$RUN/weights.hdf5" torchelmo/data/default/

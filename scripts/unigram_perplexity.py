@@ -3,7 +3,7 @@
 Scores the same predictions the biLM makes (each word, mapped to ``<UNK>`` outside the
 vocabulary, plus ``</S>`` per sentence) with counts from the training files.
 
-    python scripts/unigram_perplexity.py --train-data 'corpus/train/*.txt' \\
+    python -m scripts.unigram_perplexity --train-data 'corpus/train/*.txt' \\
         --heldout corpus/heldout/heldout.txt --vocab run/vocab.txt
 """
 import argparse

@@ -6,7 +6,7 @@ import h5py
 import numpy as np
 
 from torchelmo import Elmo, ElmoEmbedder, ElmoOptions, batch_to_ids
-from torchelmo.models import BUNDLED_DIR, resolve_model_files
+from torchelmo.hub import BUNDLED_DIR, resolve_model_files
 from torchelmo.weights import check_shapes, read_datasets
 
 

@@ -9,8 +9,8 @@ import pytest
 from test_embed_job import ENV, corpus, interrupted_run, listing, read_all
 from torchelmo import ElmoEmbedder
 from torchelmo.embed_job import EmbedSettings, pool_tokens, run_embedding_job
-from torchelmo.errors import ResumeError
-from torchelmo.models import BUNDLED_DIR
+from torchelmo.errors import ConfigurationError, ResumeError
+from torchelmo.hub import BUNDLED_DIR
 from torchelmo.sentences import InputPolicy, open_sentence_file
 
 
@@ -103,7 +103,7 @@ def test_resume_refuses_other_output_settings(options_file, weight_file, tmp_pat
 @pytest.mark.parametrize("bad", [{"dtype": "float64"}, {"compression": "zstd"}, {"pool": "max"},
                                  {"compression_level": 4}, {"compression": "gzip", "compression_level": 10}])
 def test_bad_output_settings_are_refused(bad):
-    with pytest.raises(ValueError, match=next(iter(bad))):
+    with pytest.raises(ConfigurationError, match=next(iter(bad))):
         EmbedSettings(**bad)
 
 

@@ -5,8 +5,8 @@ import random
 
 import pytest
 
-from torchelmo.tasks.assignment import max_weight_matching
-from torchelmo.tasks.coref_metrics import b_cubed, ceafe, coreference_scores, muc
+from torchelmo.tasks.coreference.assignment import max_weight_matching
+from torchelmo.tasks.coreference.metrics import b_cubed, ceafe, coreference_scores, muc
 
 # The running example of Pradhan et al. (2014), "Scoring Coreference Partitions of Predicted
 # Mentions: A Reference Implementation": key K1 = {a b c}, K2 = {d e f g};

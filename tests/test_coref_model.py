@@ -8,12 +8,11 @@ import pytest
 import torch
 
 from torchelmo.cli import main
-from torchelmo.tasks.config import Conll2012ReaderConfig
-from torchelmo.tasks.conll2012_writer import format_document
-from torchelmo.tasks.coref_spans import candidate_spans, clusters_from_antecedents, distance_buckets
-from torchelmo.tasks.document import Document
-from torchelmo.tasks.models.coreference import CoreferenceResolver, DocumentScores, PairScorer
-from torchelmo.tasks.readers.conll2012 import read_conll2012
+from torchelmo.tasks.coreference.document import Document
+from torchelmo.tasks.coreference.model import CoreferenceResolver, DocumentScores, PairScorer
+from torchelmo.tasks.coreference.reader import Conll2012ReaderConfig, read_conll2012
+from torchelmo.tasks.coreference.spans import candidate_spans, clusters_from_antecedents, distance_buckets
+from torchelmo.tasks.coreference.writer import format_document
 
 GUM = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "gum"
 ONTOGUM = Conll2012ReaderConfig(token_column=1, sentences=str(GUM / "dep" / "{name}.conllu"))

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 from torchelmo.errors import InputError
-from torchelmo.tasks.config import Conll2012ReaderConfig, SourceConfig
-from torchelmo.tasks.conll2012_writer import chain_columns, format_document
-from torchelmo.tasks.readers.conll2012 import read_conll2012
+from torchelmo.tasks.config import SourceConfig
+from torchelmo.tasks.coreference.reader import Conll2012ReaderConfig, read_conll2012
+from torchelmo.tasks.coreference.writer import chain_columns, format_document
 from torchelmo.tasks.sources import read_source
 
 GUM = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "gum"

@@ -8,14 +8,15 @@ from pathlib import Path
 
 import pytest
 import torch
+from training_support import TINY_OPTIONS
 
 from torchelmo.cli import main
 from torchelmo.errors import InputError
 from torchelmo.tasks import parse_config, train
-from torchelmo.tasks.config import ClassificationReaderConfig, ConlluReaderConfig, SourceConfig
-from torchelmo.tasks.readers.conllu import read_conllu
+from torchelmo.tasks.config import SourceConfig
+from torchelmo.tasks.readers.classification import ClassificationReaderConfig
+from torchelmo.tasks.readers.conllu import ConlluReaderConfig, read_conllu
 from torchelmo.tasks.sources import read_source
-from training_support import TINY_OPTIONS
 
 ROOT = Path(__file__).resolve().parents[1]
 EWT = ROOT.parent / "shared" / "data" / "ud-english-ewt"

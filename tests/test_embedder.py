@@ -1,12 +1,13 @@
 """ElmoEmbedder's API and the HDF5 files it writes (allennlp elmo's layout)."""
 import io
 import json
+import logging
 
 import h5py
 import numpy as np
 import pytest
 
-from torchelmo import ElmoEmbedder, InputError
+from torchelmo import ConfigurationError, ElmoEmbedder, InputError
 from torchelmo.sentences import InputPolicy
 
 SENTENCES = [["The", "cat", "sat", "."], ["A", "dog", "."], ["Rain", "."], ["The", "cat", "sat", "."]]
@@ -96,10 +97,12 @@ def test_blank_lines_are_rejected_by_default_and_nothing_is_written(embedder, tm
     assert list(tmp_path.iterdir()) == [source]
 
 
-def test_blank_line_policies(options_file, weight_file, tmp_path):
+def test_blank_line_policies(options_file, weight_file, tmp_path, caplog):
     source = write_lines(tmp_path / "in.txt", ["a b", "", "c"])
-    ElmoEmbedder(options_file, weight_file).embed_file(
-        str(source), tmp_path / "skip.hdf5", input_policy=InputPolicy(blank_lines="skip"))
+    with caplog.at_level(logging.WARNING, logger="torchelmo"):
+        ElmoEmbedder(options_file, weight_file).embed_file(
+            str(source), tmp_path / "skip.hdf5", input_policy=InputPolicy(blank_lines="skip"))
+    assert "Skipped 1 line(s) (see the skipped_lines attribute): 2" in caplog.text  # as torchelmo embed warns
     ElmoEmbedder(options_file, weight_file).embed_file(
         str(source), tmp_path / "empty.hdf5", input_policy=InputPolicy(blank_lines="empty"))
     with h5py.File(tmp_path / "skip.hdf5", "r") as f:
@@ -116,3 +119,11 @@ def test_max_sentence_length(embedder, tmp_path):
     embedder.embed_file(str(source), tmp_path / "o.hdf5", input_policy=InputPolicy(max_sentence_length=0))
     with h5py.File(tmp_path / "o.hdf5", "r") as f:
         assert f["1"].shape == (3, 30, 32)
+
+
+@pytest.mark.parametrize("bad", [{"batch_size": 0}, {"compression_level": 4}, {"dtype": "float64"}])
+def test_embed_file_refuses_bad_settings_before_reading(embedder, tmp_path, bad):
+    source = write_lines(tmp_path / "in.txt", ["a b"])
+    with pytest.raises(ConfigurationError, match=next(iter(bad))):
+        embedder.embed_file(str(source), tmp_path / "o.hdf5", **bad)
+    assert list(tmp_path.iterdir()) == [source]

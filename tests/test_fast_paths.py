@@ -7,7 +7,6 @@ on (the training path), and without oneDNN.
 """
 import json
 import random
-import sys
 from pathlib import Path
 
 import h5py
@@ -19,8 +18,7 @@ from torchelmo import ElmoBiLm, ElmoEmbedder, ElmoOptions, batch_to_ids, save_we
 from torchelmo import gemm
 from torchelmo.lstm import segment_reversal
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from plain_elmo import PlainElmoBiLm  # noqa: E402
+from benchmarks.plain_elmo import PlainElmoBiLm
 
 WORDS = ("the of and to in a is that for it as was with be by on not he I this are or his from at which "
          "but have an they you were her she there had been one all we can has more when will would who "

@@ -165,7 +165,7 @@ def test_an_input_rewritten_during_the_run_fails_and_writes_nothing(tmp_path, op
     ("json", "not readable JSON"),
 ])
 def test_a_damaged_cached_warm_state_is_one_line_and_leaves_nothing(tmp_path, run_main, monkeypatch, damage, reason):
-    from torchelmo.models import file_sha256
+    from torchelmo.cache import file_sha256
     from torchelmo.states import cached_warm_state_path
 
     monkeypatch.setenv("TORCHELMO_CACHE", str(tmp_path / "cache"))
@@ -188,7 +188,7 @@ def test_a_damaged_cached_warm_state_is_one_line_and_leaves_nothing(tmp_path, ru
 
 
 def test_a_url_without_a_suffix_must_hold_json_or_hdf5(tmp_path, monkeypatch):
-    from torchelmo.models import fetch_url
+    from torchelmo.hub import fetch_url
 
     monkeypatch.setenv("TORCHELMO_CACHE", str(tmp_path / "cache"))
     (tmp_path / "page").write_text("<html>Sign in to continue</html>")

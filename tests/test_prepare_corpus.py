@@ -7,25 +7,21 @@ import gzip
 import hashlib
 import io
 import struct
-import sys
 import tarfile
 import zlib
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-
-from corpusprep import readers  # noqa: E402
-from corpusprep.fetch import Archive, Fetcher, FetchError, extract  # noqa: E402
-from corpusprep.filters import SentenceFilter  # noqa: E402
-from corpusprep.markup import html_paragraphs, wikitext_paragraphs  # noqa: E402
-from corpusprep.normalize import normalize_text  # noqa: E402
-from corpusprep.output import shard, split_corpus, write_lines, write_shards  # noqa: E402
-from corpusprep.pipeline import process, sentences_of  # noqa: E402
-from corpusprep.rdata import read_character_vectors  # noqa: E402
-from corpusprep.sentences import split_sentences  # noqa: E402
-from corpusprep.tokens import tokenize  # noqa: E402
+from scripts.corpusprep import readers
+from scripts.corpusprep.fetch import Archive, Fetcher, FetchError, extract
+from scripts.corpusprep.filters import SentenceFilter
+from scripts.corpusprep.markup import html_paragraphs, wikitext_paragraphs
+from scripts.corpusprep.normalize import normalize_text
+from scripts.corpusprep.output import shard, split_corpus, write_lines, write_shards
+from scripts.corpusprep.pipeline import process, sentences_of
+from scripts.corpusprep.rdata import read_character_vectors
+from scripts.corpusprep.sentences import split_sentences
+from scripts.corpusprep.tokens import tokenize
 
 
 # --- normalization ---------------------------------------------------------------------------

@@ -362,7 +362,7 @@ def test_every_json_written_is_valid(tmp_path):
 
 
 def test_downloads_are_validated_before_they_are_cached(tmp_path, monkeypatch):
-    from torchelmo.models import fetch_url
+    from torchelmo.hub import fetch_url
 
     monkeypatch.setenv("TORCHELMO_CACHE", str(tmp_path / "cache"))
     for name, content in (("bad.json", b'{"lstm": '), ("bad.hdf5", b"\x89HDF\r\n\x1a\n truncated")):

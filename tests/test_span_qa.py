@@ -8,15 +8,14 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from training_support import one_thread  # noqa: F401 (a fixture)
 
 from torchelmo.cli import main
 from torchelmo.tasks import parse_config
 from torchelmo.tasks.archive import build_model
-from torchelmo.tasks.models.span_qa import best_spans
-from torchelmo.tasks.question import Question
-from torchelmo.tasks.vocabulary import Vocabulary
+from torchelmo.tasks.qa.model import best_spans
+from torchelmo.tasks.qa.question import Question
+from torchelmo.tasks.vocabulary import TaskVocabulary
 
 
 def brute_force(start, end, length, max_length):
@@ -81,7 +80,7 @@ def qa_config(data: str, embedders=None, **model):
 
 def test_training_windows_hold_the_gold_answer(tmp_path):
     config = parse_config(qa_config(write_squad(tmp_path / "s.json"), max_train_passage_tokens=6))
-    model = build_model(config, {"words": Vocabulary.of_words(["a"]), "labels": Vocabulary([])})
+    model = build_model(config, {"words": TaskVocabulary.of_words(["a"]), "labels": TaskVocabulary([])})
     tokens = [f"w{i}" for i in range(20)]
     offsets = [(3 * i, 3 * i + 2) for i in range(20)]
     random.seed(1)

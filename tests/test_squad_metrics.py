@@ -2,7 +2,7 @@
 definitions (lower-case, drop ASCII punctuation, drop a/an/the, collapse whitespace)."""
 import pytest
 
-from torchelmo.tasks.squad_metrics import exact_match, normalize_answer, squad_scores, token_f1
+from torchelmo.tasks.qa.metrics import exact_match, normalize_answer, squad_scores, token_f1
 
 
 @pytest.mark.parametrize("text, normalised", [

@@ -6,8 +6,9 @@ from pathlib import Path
 import pytest
 
 from torchelmo.errors import InputError
-from torchelmo.tasks.config import SourceConfig, SquadReaderConfig
-from torchelmo.tasks.question import character_span, token_offsets, token_span
+from torchelmo.tasks.config import SourceConfig
+from torchelmo.tasks.qa.question import character_span, token_offsets, token_span
+from torchelmo.tasks.qa.reader import SquadReaderConfig
 from torchelmo.tasks.sources import read_source
 from torchelmo.tokenizer import tokenize_with_offsets
 

@@ -13,7 +13,8 @@ from torchelmo import Elmo, ElmoBiLm, ElmoEmbedder, batch_to_ids
 from torchelmo.embed_job import EmbedSettings, embed_shard, merge_segments, run_embedding_job
 from torchelmo.errors import ConfigurationError
 from torchelmo.gemm import InferenceLinear, linear
-from torchelmo.models import file_sha256, resolve_model_files
+from torchelmo.cache import file_sha256
+from torchelmo.hub import resolve_model_files
 from torchelmo.sentences import open_sentence_file
 from torchelmo.states import (WARM_RECIPE, WARM_STATE_FILE, cached_warm_state_path, compute_warm_state,
                               resolve_state_mode, warmup_sentences)

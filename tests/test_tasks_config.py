@@ -9,7 +9,9 @@ import yaml
 
 from torchelmo.errors import ConfigurationError
 from torchelmo.tasks import load_config, parse_config
-from torchelmo.tasks.config import ElmoConfig, EmbeddersConfig, TaggerConfig, config_dict
+from torchelmo.tasks.embedders.config import ElmoConfig, EmbeddersConfig
+from torchelmo.tasks.loading import config_dict
+from torchelmo.tasks.models.tagger import TaggerConfig
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 

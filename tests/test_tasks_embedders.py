@@ -8,11 +8,11 @@ import torch
 
 from torchelmo import batch_to_ids
 from torchelmo.errors import ConfigurationError, InputError
-from torchelmo.tasks.char_cnn import CharacterCnn
-from torchelmo.tasks.config import CharacterCnnConfig, EmbeddersConfig, ElmoConfig, PretrainedEmbeddingConfig
-from torchelmo.tasks.embedders import TokenEmbedder
-from torchelmo.tasks.pretrained import PretrainedWordEmbedding, read_vectors
-from torchelmo.tasks.vocabulary import Vocabulary
+from torchelmo.tasks.embedders.char_cnn import CharacterCnn
+from torchelmo.tasks.embedders.config import CharacterCnnConfig, ElmoConfig, EmbeddersConfig, PretrainedEmbeddingConfig
+from torchelmo.tasks.embedders.pretrained import PretrainedWordEmbedding, read_vectors
+from torchelmo.tasks.embedders.token_embedder import TokenEmbedder
+from torchelmo.tasks.vocabulary import TaskVocabulary
 
 GLOVE_LINES = "the 0.1 0.2 -0.3\ncat 1.5 -2 0.25\nNew York 4 5 6\n"
 
@@ -63,7 +63,7 @@ def test_the_glove_package_gives_stanfords_vectors():
 
 def test_unknown_words_share_one_learned_vector_and_file_vectors_stay_fixed(tmp_path):
     path = write(tmp_path / "glove.txt", GLOVE_LINES)
-    vocabulary = Vocabulary.of_words(["cat", "zebra", "the"])
+    vocabulary = TaskVocabulary.of_words(["cat", "zebra", "the"])
     embedding = PretrainedWordEmbedding(PretrainedEmbeddingConfig(path=path), vocabulary)
     ids = torch.tensor([[vocabulary.id("cat"), vocabulary.id("zebra"), vocabulary.id("never-seen"), 0]])
     vectors = embedding(ids)

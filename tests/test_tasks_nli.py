@@ -11,9 +11,10 @@ from torchelmo.cli import main
 from torchelmo.errors import ConfigurationError, InputError
 from torchelmo.tasks import evaluate_archive, parse_config, predict_archive, train
 from torchelmo.tasks.archive import build_model
-from torchelmo.tasks.config import PairReaderConfig, SourceConfig
-from torchelmo.tasks.models import model_class
+from torchelmo.tasks.config import SourceConfig
 from torchelmo.tasks.models.pair_classifier import PairClassifier
+from torchelmo.tasks.readers.pairs import PairReaderConfig
+from torchelmo.tasks.registry import model_class
 from torchelmo.tasks.sources import read_source
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"

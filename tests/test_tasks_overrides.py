@@ -10,7 +10,7 @@ import yaml
 
 from torchelmo.errors import ConfigurationError
 from torchelmo.tasks import load_config
-from torchelmo.tasks.config import apply_overrides
+from torchelmo.tasks.loading import apply_overrides
 
 ROOT = Path(__file__).resolve().parent.parent
 EWT = ROOT.parent / "shared" / "data" / "ud-english-ewt"

@@ -6,10 +6,11 @@ from pathlib import Path
 import pytest
 
 from torchelmo.errors import ConfigurationError, InputError
-from torchelmo.tasks.config import (ClassificationReaderConfig, ColumnsReaderConfig, ConlluReaderConfig,
-                                    SourceConfig)
-from torchelmo.tasks.entities import EntityBrackets
-from torchelmo.tasks.readers.conllu import read_conllu
+from torchelmo.tasks.config import SourceConfig
+from torchelmo.tasks.readers.classification import ClassificationReaderConfig
+from torchelmo.tasks.readers.columns import ColumnsReaderConfig
+from torchelmo.tasks.readers.conllu import ConlluReaderConfig, read_conllu
+from torchelmo.tasks.readers.entities import EntityBrackets
 from torchelmo.tasks.sources import read_source, source_files
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"

@@ -6,8 +6,8 @@ import pytest
 
 from torchelmo.errors import InputError
 from torchelmo.tasks import parse_config
-from torchelmo.tasks.config import SentimentTreeReaderConfig
-from torchelmo.tasks.readers import reader_for
+from torchelmo.tasks.readers.sentiment_trees import SentimentTreeReaderConfig
+from torchelmo.tasks.registry import reader_for
 from torchelmo.tasks.sources import read_source
 
 SST = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "sst"

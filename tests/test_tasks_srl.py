@@ -10,10 +10,11 @@ import torch
 
 from torchelmo.errors import ConfigurationError, InputError
 from torchelmo.tasks import evaluate_archive, parse_config, predict_archive, train
-from torchelmo.tasks.config import PropbankReaderConfig, SourceConfig
+from torchelmo.tasks.config import SourceConfig
 from torchelmo.tasks.crf import bio_transitions, transition_penalties, viterbi
 from torchelmo.tasks.instance import Instance
 from torchelmo.tasks.metrics import srl_arguments, srl_f1
+from torchelmo.tasks.readers.propbank import PropbankReaderConfig
 from torchelmo.tasks.sources import read_source
 
 PROPBANK = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "propbank-ewt"
@@ -181,9 +182,9 @@ def test_srl_scores_split_verbal_predicates():
                            "model": {"type": "tagger", "tag_scheme": "srl", "predicate_dim": 2, "encoder": TINY,
                                      "embedders": {"words": {"dim": 4}}}})
     from torchelmo.tasks.archive import build_model
-    from torchelmo.tasks.vocabulary import Vocabulary
-    model = build_model(config, {"labels": Vocabulary.of_labels(["B-ARG0", "B-V", "O"]),
-                                 "words": Vocabulary.of_words(["a"])})
+    from torchelmo.tasks.vocabulary import TaskVocabulary
+    model = build_model(config, {"labels": TaskVocabulary.of_labels(["B-ARG0", "B-V", "O"]),
+                                 "words": TaskVocabulary.of_words(["a"])})
     noun = Instance(tokens=["a", "b"], tags=["B-ARG0", "B-V"], pos=["DT", "NN"], predicate=1)
     verb = Instance(tokens=["a", "b"], tags=["B-ARG0", "B-V"], pos=["DT", "VBZ"], predicate=1)
     scores = model.score([{"tags": ["O", "B-V"]}, {"tags": ["B-ARG0", "B-V"]}], [noun, verb])

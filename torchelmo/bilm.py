@@ -25,9 +25,9 @@ from .row_streams import StreamLayout, stream_tokens
 from .sentence_boundaries import add_sentence_boundaries, remove_sentence_boundaries
 from .states import StateMode, resolve_state_mode, warm_state_for
 from .weights import check_weight_file, load_weights
+from .files import PathLike
 
 logger = logging.getLogger(__name__)
-PathLike = Union[str, os.PathLike]
 Sentence = Sequence[str]
 
 
@@ -82,6 +82,26 @@ class ElmoBiLm(nn.Module):
     @property
     def num_layers(self) -> int:
         return self.options.lstm.n_layers + 1
+
+    @property
+    def token_dim(self) -> int:
+        """Width of the token layer, ``projection_dim`` (layer 0 holds it twice: ``output_dim``)."""
+        return self.options.lstm.projection_dim
+
+    # ------------------------------------------------------------------ training
+    def set_training_dropout(self, dropout: float) -> None:
+        """Dropout on each LSTM layer's input in training mode (bilm-tf trains with 0.1)."""
+        self.lstm.dropout = dropout
+
+    def initialize_for_training(self, carry_bias: float = -2.0) -> None:
+        """bilm-tf's starting point for training from scratch: character embeddings uniform in
+        [-1, 1] (padding row zero) and highway carry-gate biases ``carry_bias`` (near identity)."""
+        encoder = self.char_encoder
+        with torch.no_grad():
+            nn.init.uniform_(encoder.char_embedding.weight, -1.0, 1.0)
+            encoder.char_embedding.weight[0].zero_()
+            for layer in encoder.highway.layers:
+                layer.bias[encoder.highway.dim:] = carry_bias
 
     # ------------------------------------------------------------------ state
     @property
@@ -196,10 +216,15 @@ class ElmoBiLm(nn.Module):
         return encoded["token_embedding"], encoded["mask"]
 
     @staticmethod
-    def _layer_zero(token_vectors: torch.Tensor) -> torch.Tensor:
+    def layer_zero(token_vectors: torch.Tensor) -> torch.Tensor:
         """ELMo's layer 0: each token vector ``(..., proj)`` twice, ``(..., 2 * proj)``, as the
         two directions of the LSTM layers."""
         return torch.cat([token_vectors, token_vectors], dim=-1)
+
+    def token_layer_of(self, activations: Sequence[torch.Tensor]) -> torch.Tensor:
+        """The token layer ``(batch, timesteps + 2, token_dim)`` inside :meth:`forward`'s
+        ``activations`` (layer 0 holds it twice); :meth:`layer_zero` gives layer 0 back."""
+        return activations[0][..., : self.token_dim]
 
     def forward(self, char_ids: torch.Tensor, word_ids: Optional[torch.Tensor] = None
                 ) -> Dict[str, Union[torch.Tensor, List[torch.Tensor]]]:
@@ -212,7 +237,7 @@ class ElmoBiLm(nn.Module):
         token_layer, mask = self._token_layer(char_ids, word_ids)
         lstm_outputs, final = self.lstm(token_layer, mask, self._initial_state(mask.size(0), token_layer))
         self._keep_final(final)
-        activations = [self._layer_zero(token_layer) * mask.unsqueeze(-1).to(token_layer.dtype)]
+        activations = [self.layer_zero(token_layer) * mask.unsqueeze(-1).to(token_layer.dtype)]
         activations.extend(lstm_outputs.unbind(0))
         return {"activations": activations, "mask": mask.long()}
 
@@ -259,7 +284,7 @@ class ElmoBiLm(nn.Module):
 
         def sentence_layers(row: int, start: int, length: int) -> torch.Tensor:
             tokens = slice(start + 1, start + 1 + length)  # without <S> and </S>
-            token_layer = self._layer_zero(vectors[index[row, tokens]]).unsqueeze(0)
+            token_layer = self.layer_zero(vectors[index[row, tokens]]).unsqueeze(0)
             return torch.cat([token_layer, lstm_layers[:, row, tokens]])
 
         embedded = [[sentence_layers(*place, len(sentence)) if place is not None and sentence else empty.clone()

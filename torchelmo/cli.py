@@ -8,13 +8,14 @@ command has that flag. ``--verbose`` shows the traceback too, with the same stat
 import argparse
 import logging
 import os
+import re
 import sys
 import traceback
 from typing import List, Optional
 
-from .embed_job import COMPRESSIONS, DEFAULT_GZIP_LEVEL, DTYPES, POOLS
-from .errors import ElmoError, Interrupted
-from .files import signals_raise
+from .embed_job import COMPRESSIONS, DEFAULT_GZIP_LEVEL, OUTPUT_DTYPES, POOLS
+from .errors import ConfigurationError, ElmoError, Interrupted
+from .signals import signals_raise
 from .gemm import PRECISIONS
 from .sentences import BLANK_LINES, DEFAULT_MAX_SENTENCE_LENGTH, ENCODING_ERRORS, default_max_sentence_length
 from .states import STATE_MODES
@@ -60,7 +61,7 @@ def _add_embed_parser(subparsers) -> None:
                    help="where each sentence's LSTM state starts: carry (default, like allennlp: the state "
                         "its batch row ended the previous batch with), zero, or warm (one fixed state: "
                         "vectors independent of the batch; docs/state.md)")
-    p.add_argument("--dtype", choices=DTYPES, default="float32",
+    p.add_argument("--dtype", choices=OUTPUT_DTYPES, default="float32",
                    help="the output's values: float32 (default) or float16 (half the size)")
     p.add_argument("--compression", choices=COMPRESSIONS, default="none",
                    help="compress each dataset: none (default), gzip (smaller, slower) or lzf (fast)")
@@ -101,46 +102,25 @@ def _input_policy(args: argparse.Namespace):
     limit = args.max_sentence_length
     if limit is None:
         limit = default_max_sentence_length(getattr(args, "window", 0))
-    if limit < 0:
-        raise ElmoError(f"--max-sentence-length must be >= 0, got {limit}")
     return InputPolicy(errors=args.errors, blank_lines=args.blank_lines, max_sentence_length=limit)
 
 
 def _run_embed(args: argparse.Namespace) -> None:
-    from .distributed import DistributedContext
-    from .embed_job import EmbedSettings, run_embedding_job
+    from .distributed import process_cuda_device
+    from .embed_job import EmbedSettings, embed_file
     from .embedder import ElmoEmbedder
-    from .sentences import open_sentence_file
 
-    if args.batch_size < 1 or args.checkpoint_every < 1:
-        raise ElmoError("--batch-size and --checkpoint-every must be positive")
-    policy = _input_policy(args)
-    ctx = DistributedContext.from_environment("cuda" if args.cuda_device >= 0 else "cpu")
-    cuda_device = args.cuda_device if ctx.world_size == 1 or ctx.device.type == "cpu" else ctx.device.index
-    if args.compression_level is not None and args.compression != "gzip":
-        raise ElmoError("--compression-level needs --compression gzip")
     settings = EmbedSettings(output_format="all" if args.all else "top" if args.top else "average",
                              batch_size=args.batch_size, forget_sentences=args.forget_sentences,
                              use_sentence_keys=args.use_sentence_keys, checkpoint_every=args.checkpoint_every,
                              dtype=args.dtype, compression=args.compression,
                              compression_level=args.compression_level, pool=args.pool, window=args.window,
                              window_overlap=args.window_overlap)
-    completed = False
-    source = None
-    try:
-        source = open_sentence_file(args.input_file, policy, tokenize=args.tokenize)
-        embedder = ElmoEmbedder(args.options_file, args.weight_file, cuda_device=cuda_device, model=args.model,
-                                precision=args.precision, compile=args.compile, state=args.state)
-        run_embedding_job(embedder, source, args.output_file, settings, resume=args.resume,
-                          overwrite=args.overwrite, rank=ctx.rank, world_size=ctx.world_size, barrier=ctx.barrier)
-        completed = True
-    finally:
-        if source is not None:
-            source.close()
-        ctx.close(completed)
-    if source.skipped:
-        logger.warning("Skipped %d line(s) (see the skipped_lines attribute): %s", len(source.skipped),
-                       ", ".join(str(i + 1) for i in source.skipped[:20]))
+    policy = _input_policy(args)
+    embedder = ElmoEmbedder(args.options_file, args.weight_file, cuda_device=process_cuda_device(args.cuda_device),
+                            model=args.model, precision=args.precision, compile=args.compile, state=args.state)
+    embed_file(embedder, args.input_file, args.output_file, settings, policy, tokenize=args.tokenize,
+               resume=args.resume, overwrite=args.overwrite)
     logger.info("Wrote %s", args.output_file)
 
 
@@ -152,7 +132,8 @@ def _add_task_parser(subparsers) -> None:
     train = tasks.add_parser("train", parents=[_common()], help="train a model from a config file")
     train.add_argument("config", help="YAML or JSON config (see configs/)")
     train.add_argument("--output-dir", required=True, help="folder for the model, metrics and plots")
-    train.add_argument("--overwrite", action="store_true", help="replace a model already in --output-dir")
+    train.add_argument("--overwrite", action="store_true",
+                       help="train into an --output-dir that holds files, replacing the files training writes")
     train.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                        help="override a config key, value parsed as YAML (repeatable), e.g. "
                             "--set trainer.epochs=1 --set data.train.limit=2000")
@@ -347,12 +328,18 @@ CLI_HINTS = {
 
 
 def error_line(error: ElmoError, args: argparse.Namespace) -> str:
-    """The one line printed for ``error``: its message, and the first advice (a hint may offer
-    several, best first) naming a flag this command has."""
+    """The one line printed for ``error``: its message, each setting it names that this command
+    has as a flag written as the flag, and the first advice (a hint may offer several, best
+    first) naming a flag this command has."""
+    message = error.message
+    flags = [name for name in (error.settings if isinstance(error, ConfigurationError) else ()) if hasattr(args, name)]
+    if flags:
+        message = re.sub(rf"(?<![\w-])({'|'.join(flags)})(?![\w-])",
+                         lambda match: "--" + match.group(1).replace("_", "-"), message)
     for dest, advice in CLI_HINTS.get(error.hint or "", ()):
         if hasattr(args, dest):
-            return f"torchelmo: error: {error.message}; {advice}"
-    return f"torchelmo: error: {error.message}"
+            return f"torchelmo: error: {message}; {advice}"
+    return f"torchelmo: error: {message}"
 
 
 def main(argv: Optional[List[str]] = None) -> int:

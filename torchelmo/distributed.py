@@ -19,6 +19,14 @@ from .errors import ConfigurationError
 COLLECTIVE_TIMEOUT = datetime.timedelta(hours=2)
 
 
+def process_cuda_device(cuda_device: int) -> int:
+    """The GPU this process uses: ``cuda_device`` (-1: the CPU), except under ``torchrun``
+    (``WORLD_SIZE`` > 1) on GPUs, where each process takes the one of its ``LOCAL_RANK``."""
+    if cuda_device < 0 or int(os.environ.get("WORLD_SIZE", "1")) == 1:
+        return cuda_device
+    return int(os.environ.get("LOCAL_RANK", "0"))
+
+
 @dataclass
 class DistributedContext:
     """This process's place in a (possibly single-process) run."""

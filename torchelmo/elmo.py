@@ -1,5 +1,4 @@
 """``Elmo``: the biLM's layers mixed into task-ready representations (AllenNLP's contract)."""
-import os
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -9,8 +8,8 @@ from .bilm import BiLmControls, ElmoBiLm
 from .scalar_mix import ScalarMix
 from .sentence_boundaries import remove_sentence_boundaries
 from .states import StateMode, resolve_state_mode
+from .files import PathLike
 
-PathLike = Union[str, os.PathLike]
 
 
 class Elmo(BiLmControls, nn.Module):
@@ -21,7 +20,7 @@ class Elmo(BiLmControls, nn.Module):
     Parameters
     ----------
     options_file, weight_file : an official ``options.json`` and ``weights.hdf5``. Leave both
-        out to use the bundled default model (see :mod:`torchelmo.models`).
+        out to use the bundled default model (see :mod:`torchelmo.hub`).
     num_output_representations : how many independent scalar mixes to compute (e.g. one for
         the input and one for the output of a task model).
     requires_grad : fine-tune the biLM itself (frozen by default; the mixes always train).
@@ -34,7 +33,7 @@ class Elmo(BiLmControls, nn.Module):
     module : a prebuilt :class:`ElmoBiLm` to use instead of loading files (its state mode
         is kept unless ``state`` or ``stateful`` is given).
     stateful : the former switch, an alias of ``state``: ``True`` is ``"carry"``, ``False`` ``"zero"``.
-    model : a model name instead of files (see :func:`torchelmo.models.resolve_model_files`).
+    model : a model name instead of files (see :func:`torchelmo.hub.resolve_model_files`).
     state : where each sentence's LSTM state starts: ``"carry"`` (default; from the state
         the same batch row ended the previous batch with, like AllenNLP), ``"zero"`` or
         ``"warm"`` (a fixed state; outputs independent of the batch). See
@@ -51,7 +50,7 @@ class Elmo(BiLmControls, nn.Module):
                  state: Optional[StateMode] = None) -> None:
         super().__init__()
         if module is None:
-            from .models import resolve_model_files  # the bundled default when no files are given
+            from .hub import resolve_model_files  # the bundled default when no files are given
             options_file, weight_file = resolve_model_files(options_file, weight_file, model)
             module = ElmoBiLm.from_files(options_file, weight_file, state=state, stateful=stateful,
                                          requires_grad=requires_grad)
@@ -75,6 +74,12 @@ class Elmo(BiLmControls, nn.Module):
     def bilm(self) -> ElmoBiLm:
         """The biLM whose layers are mixed."""
         return self._elmo_lstm
+
+    @staticmethod
+    def bilm_state_prefix() -> str:
+        """The state-dict key prefix of the biLM's own weights, e.g. to leave a frozen biLM out
+        of a checkpoint (its weights stay in their file)."""
+        return "_elmo_lstm."
 
     def get_output_dim(self) -> int:
         return self._elmo_lstm.output_dim

@@ -21,10 +21,13 @@ a bad one and those after it, and continues from there, restoring the carried st
 result equals an uninterrupted run. When all segments exist they are merged into ``OUTPUT``
 (again under a temporary name, renamed when complete) and the partial directory is removed.
 
-The policy is the same for ``ElmoEmbedder.embed_file`` and ``torchelmo embed``: an existing
-``OUTPUT`` is replaced only with ``overwrite=True``; an interrupted run's partial output is
-either finished (``resume=True``) or discarded (``overwrite=True``), never silently; the
-output may not be the input; ``OUTPUT.partial/job.json`` records everything that changes the
+``ElmoEmbedder.embed_file`` and ``torchelmo embed`` both run :func:`embed_file`, which sees the
+embedder only through :class:`JobEmbedder`; so the policy is the same for both: an existing
+``OUTPUT`` is replaced only with ``overwrite=True`` (``resume=True`` alone never replaces it); an
+interrupted run's partial output is either finished (``resume=True``) or discarded
+(``overwrite=True``), never silently, and a ``OUTPUT.partial`` torchelmo did not make (a link,
+a folder without ``job.json``) is refused; the output may not be the input nor a model file;
+the input is pinned from the checking pass to the merge; ``OUTPUT.partial/job.json`` records everything that changes the
 vectors (input checksum, settings, model and options checksums, the embedder's settings,
 world size) and a resume that differs is refused naming the setting; and ``OUTPUT.lock``
 (held with ``flock`` while the job runs) makes a second job into the same output refuse at once.
@@ -47,7 +50,7 @@ import re
 import shutil
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Protocol, Sequence, Tuple
 
 import h5py
 import numpy as np
@@ -56,22 +59,49 @@ from tqdm import tqdm
 
 from .errors import (ConfigurationError, InputChangedError, InputError, Interrupted, OutputError, OutputExistsError,
                      ResumeError, Terminated)
-from .files import atomic_path, check_not_input, output_errors, output_lock, sweep_stale_temporaries, write_json
+from .distributed import DistributedContext
+from .files import (PathLike, atomic_path, check_not_input, output_errors, output_lock, sweep_stale_temporaries,
+                    write_json)
 from .lstm import LstmState
-from .models import file_sha256, model_info
+from .cache import file_sha256
+from .hub import model_info
 from .row_streams import STREAM_BATCHES
-from .sentences import SentenceFile
+from .sentences import InputPolicy, SentenceFile, Source, default_max_sentence_length, open_sentence_file
+from .states import StateMode
 from .windows import Windowing
 
 logger = logging.getLogger(__name__)
 SEGMENT_PATTERN = re.compile(r"segment-r(\d+)-b(\d+)-(\d+)\.h5$")
 OUTPUT_FORMATS = ("all", "top", "average")
-DTYPES = ("float32", "float16")
+OUTPUT_DTYPES = ("float32", "float16")  # of the output datasets
 COMPRESSIONS = ("none", "gzip", "lzf")
 POOLS = ("none", "mean")
 DEFAULT_GZIP_LEVEL = 4  # h5py's default
 JOB_FILE = "job.json"
 DATASET_OVERHEAD = 4096  # bytes an HDF5 dataset needs beyond its values (headers, index), generously
+
+
+class JobEmbedder(Protocol):
+    """What a job needs from the embedder (:class:`~torchelmo.ElmoEmbedder` is one): its model
+    files, device and vector-changing settings, its carried state, and batches embedded."""
+
+    options_file: str
+    weight_file: str
+    device: torch.device
+
+    @property
+    def state_mode(self) -> StateMode: ...
+
+    def job_settings(self) -> Dict[str, Any]:
+        """The settings that change the vectors, recorded in ``job.json``."""
+
+    def get_state(self) -> Optional[LstmState]: ...
+
+    def set_state(self, state: Optional[LstmState]) -> None: ...
+
+    def embed_batches(self, batches: Sequence[List[List[str]]], window: int = 0,
+                      window_overlap: Optional[int] = None, batch_size: int = 64) -> List[List[np.ndarray]]:
+        """Each sentence of each batch, in order -> ``(layers, tokens, dim)``."""
 
 
 def select_layers(embedding: np.ndarray, output_format: str) -> np.ndarray:
@@ -108,16 +138,22 @@ class EmbedSettings:
     window_overlap: Optional[int] = None  # None: default_overlap(window) when windowed
 
     def __post_init__(self) -> None:
-        for name, choices in (("output_format", OUTPUT_FORMATS), ("dtype", DTYPES), ("compression", COMPRESSIONS),
-                              ("pool", POOLS)):
+        """Raises :class:`ConfigurationError` naming the first bad setting."""
+        for name, choices in (("output_format", OUTPUT_FORMATS), ("dtype", OUTPUT_DTYPES),
+                              ("compression", COMPRESSIONS), ("pool", POOLS)):
             if getattr(self, name) not in choices:
-                raise ValueError(f"{name} must be one of {choices}, got {getattr(self, name)!r}")
+                raise ConfigurationError(f"{name} must be one of {choices}, got {getattr(self, name)!r}",
+                                         settings=(name,))
         if self.batch_size < 1 or self.checkpoint_every < 1:
-            raise ValueError("batch_size and checkpoint_every must be positive")
-        if self.compression_level is not None and (self.compression != "gzip"
-                                                   or self.compression_level not in range(10)):
-            raise ValueError(f"compression_level must be 0-9 and needs compression 'gzip', got "
-                             f"{self.compression_level!r} with {self.compression!r}")
+            raise ConfigurationError("batch_size and checkpoint_every must be positive",
+                                     settings=("batch_size", "checkpoint_every"))
+        if self.compression_level is not None:
+            if self.compression != "gzip":
+                raise ConfigurationError("compression_level needs compression gzip",
+                                         settings=("compression_level", "compression"))
+            if self.compression_level not in range(10):
+                raise ConfigurationError(f"compression_level must be 0-9, got {self.compression_level!r}",
+                                         settings=("compression_level",))
         windowing = Windowing.from_settings(self.window, self.window_overlap)
         self.window_overlap = windowing.overlap if windowing else None
 
@@ -140,7 +176,7 @@ def lock_file(output_path: str) -> str:
     return f"{output_path}.lock"
 
 
-def job_record(embedder, source: SentenceFile, settings: EmbedSettings, world_size: int) -> Dict[str, Any]:
+def job_record(embedder: JobEmbedder, source: SentenceFile, settings: EmbedSettings, world_size: int) -> Dict[str, Any]:
     """Everything that changes the vectors a job writes (``job.json``)."""
     model = model_info(embedder.options_file, embedder.weight_file)
     return {"input": source.display_name, "input_sha256": source.sha256, "num_lines": source.num_lines,
@@ -162,7 +198,6 @@ def _short(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-# The LSTM state carried from batch to batch: read and written only here.
 def _kept_lines(source: SentenceFile) -> Iterator[Tuple[int, str]]:
     return ((index, text) for index, text in source.lines() if text is not None)
 
@@ -182,7 +217,7 @@ def _check_keys(source: SentenceFile) -> None:
         seen[text] = index
 
 
-def _check_output(embedder, source: SentenceFile, output: str) -> None:
+def _check_output(embedder: JobEmbedder, source: SentenceFile, output: str) -> None:
     """The output must be a file name in an existing folder, and none of the job's inputs."""
     if os.path.isdir(output):
         raise OutputError(f"{output}: is a directory, expected an HDF5 file name", output)
@@ -292,22 +327,23 @@ def _write_segment(directory: str, rank: int, first: int, end: int, outputs: Dic
             f.create_dataset("state/memory", data=state.memory.cpu().numpy())
 
 
-def _load_state(path: str, like: torch.Tensor) -> Optional[LstmState]:
+def _load_state(path: str, device: torch.device) -> Optional[LstmState]:
+    """The carried state a segment file ends with (as it was saved), on ``device``."""
     with h5py.File(path, "r") as f:
         if "state" not in f:
             return None
-        return LstmState(torch.from_numpy(f["state/hidden"][...]).to(like),
-                         torch.from_numpy(f["state/memory"][...]).to(like))
+        return LstmState(torch.from_numpy(f["state/hidden"][...]).to(device),
+                         torch.from_numpy(f["state/memory"][...]).to(device))
 
 
-def embed_shard(embedder, source: SentenceFile, directory: str, settings: EmbedSettings, rank: int = 0,
+def embed_shard(embedder: JobEmbedder, source: SentenceFile, directory: str, settings: EmbedSettings, rank: int = 0,
                 world_size: int = 1, progress: bool = True) -> None:
     """Embed this rank's rows of every batch into segment files under ``directory``."""
     batch_size = settings.batch_size
     done = finished_segments(source, directory, settings, rank, world_size, repair=True)
     start = done[-1][1] if done else 0
     if done:
-        embedder.set_state(_load_state(done[-1][2], next(embedder.bilm.parameters())))
+        embedder.set_state(_load_state(done[-1][2], embedder.device))
         logger.info("Rank %d resumes at batch %d (%d segment(s) already done)", rank, start, len(done))
     total = source.num_lines - len(source.skipped)
     bar = tqdm(total=total, initial=min(start * batch_size, total), unit="sent", desc="embedding",
@@ -467,7 +503,7 @@ def _stopped(error: BaseException, directory: str) -> Interrupted:
     return Interrupted(f"{reason}; nothing was finished, nothing is kept", signalled=signalled)
 
 
-def run_embedding_job(embedder, source: SentenceFile, output_path: "os.PathLike | str", settings: EmbedSettings,
+def run_embedding_job(embedder: JobEmbedder, source: SentenceFile, output_path: PathLike, settings: EmbedSettings,
                       resume: bool = False, overwrite: bool = False, progress: bool = True, rank: int = 0,
                       world_size: int = 1, barrier: Callable[[], None] = lambda: None) -> None:
     """Embed ``source`` into ``output_path`` (see the module docstring for the policy).
@@ -532,3 +568,37 @@ def run_embedding_job(embedder, source: SentenceFile, output_path: "os.PathLike 
                 _discard_if_empty(directory)
             raise
     barrier()
+
+
+def embed_file(embedder: JobEmbedder, input_file: Source, output_path: PathLike,
+               settings: Optional[EmbedSettings] = None, input_policy: Optional[InputPolicy] = None,
+               tokenize: bool = False, resume: bool = False, overwrite: bool = False, progress: bool = True) -> None:
+    """Embed a sentence file into ``output_path``: the one assembly behind ``torchelmo embed``
+    and :meth:`ElmoEmbedder.embed_file <torchelmo.ElmoEmbedder.embed_file>`.
+
+    Opens ``input_file`` (a path, ``-``, or a file object; raw text with ``tokenize``) under
+    ``input_policy`` (default: :class:`InputPolicy` with the sentence-length limit of
+    :func:`default_max_sentence_length` for ``settings.window``), runs :func:`run_embedding_job`
+    as this process's shard under ``torchrun`` (rank and world size from its environment; a
+    single process otherwise), and warns about skipped lines. Raises what
+    :func:`run_embedding_job` raises, and :class:`InputError` for input that cannot be read.
+    """
+    settings = EmbedSettings() if settings is None else settings
+    if input_policy is None:
+        input_policy = InputPolicy(max_sentence_length=default_max_sentence_length(settings.window))
+    context = DistributedContext.from_environment(embedder.device.type)
+    completed = False
+    source = None
+    try:
+        source = open_sentence_file(input_file, input_policy, tokenize=tokenize)
+        run_embedding_job(embedder, source, output_path, settings, resume=resume, overwrite=overwrite,
+                          progress=progress, rank=context.rank, world_size=context.world_size,
+                          barrier=context.barrier)
+        completed = True
+    finally:
+        if source is not None:
+            source.close()
+        context.close(completed)
+    if source.skipped:
+        logger.warning("Skipped %d line(s) (see the skipped_lines attribute): %s", len(source.skipped),
+                       ", ".join(str(i + 1) for i in source.skipped[:20]))

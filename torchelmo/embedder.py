@@ -1,6 +1,5 @@
 """``ElmoEmbedder``: sentences in, numpy layer activations out (AllenNLP's contract)."""
 import logging
-import os
 import threading
 from contextlib import contextmanager
 from typing import IO, Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
@@ -11,16 +10,16 @@ import torch
 from .bilm import BiLmControls, ElmoBiLm
 from .characters import batch_to_ids
 from .gemm import check_inference_support
-from .errors import ConcurrentUseError, ConfigurationError, TokensError
-from .models import resolve_model_files
-from .embed_job import EmbedSettings, run_embedding_job
+from .errors import ConcurrentUseError, TokensError
+from .hub import resolve_model_files
+from .embed_job import EmbedSettings, embed_file
 from .row_streams import STREAM_BATCHES
-from .sentences import InputPolicy, default_max_sentence_length, open_sentence_file
+from .sentences import InputPolicy
 from .states import StateMode
 from .windows import Windowing
+from .files import PathLike
 
 logger = logging.getLogger(__name__)
-PathLike = Union[str, os.PathLike]
 DEFAULT_BATCH_SIZE = 64
 
 
@@ -68,7 +67,7 @@ class ElmoEmbedder(BiLmControls):
     cuda_device : GPU index, or -1 for the CPU.
     model : a model name instead of files: ``"default"`` (bundled) or one of AllenNLP's
         published models (``"small"``, ``"medium"``, ``"original"``, ``"original-5.5B"``, ...),
-        downloaded once into the cache (see :mod:`torchelmo.models`).
+        downloaded once into the cache (see :mod:`torchelmo.hub`).
     state : where each sentence's LSTM state starts: ``"carry"`` (default; from the state
         the same batch row ended the previous batch with, as AllenNLP does), ``"zero"`` or
         ``"warm"`` (one fixed state: a sentence's vectors do not depend on its batch); see
@@ -208,7 +207,7 @@ class ElmoEmbedder(BiLmControls):
         an existing file is replaced only with ``overwrite=True``. An interrupted run keeps its
         finished work (every ``checkpoint_every`` batches) and raises
         :class:`~torchelmo.errors.Interrupted`; finish it with ``resume=True``. The same job
-        runs ``torchelmo embed`` (see :mod:`torchelmo.embed_job`).
+        runs ``torchelmo embed`` (:func:`torchelmo.embed_job.embed_file`).
 
         Compact outputs: ``dtype="float16"`` halves the values; ``compression`` ``"gzip"``
         (``compression_level`` 0-9, default 4) or ``"lzf"`` compresses each dataset (plain h5py
@@ -223,18 +222,14 @@ class ElmoEmbedder(BiLmControls):
         Long documents: ``window=N`` embeds sentences over ``N`` tokens in overlapping windows
         of ``N`` tokens (``window_overlap``, default ``N // 4``) stitched back to full length
         (see :mod:`torchelmo.windows`); the default ``input_policy`` then has no sentence-length
-        limit.
+        limit. Under ``torchrun`` each process embeds its share (pass each its own GPU,
+        :func:`torchelmo.distributed.process_cuda_device`) and rank 0 writes the file; skipped
+        lines are logged. Bad settings raise :class:`~torchelmo.errors.ConfigurationError`.
         """
         settings = EmbedSettings(output_format=output_format, batch_size=batch_size,
                                  forget_sentences=forget_sentences, use_sentence_keys=use_sentence_keys,
                                  checkpoint_every=checkpoint_every, dtype=dtype, compression=compression,
                                  compression_level=compression_level, pool=pool, window=window,
                                  window_overlap=window_overlap)
-        if input_policy is None:
-            input_policy = InputPolicy(max_sentence_length=default_max_sentence_length(window))
-        source = open_sentence_file(input_file, input_policy, tokenize=tokenize)
-        try:
-            run_embedding_job(self, source, output_file_path, settings, resume=resume, overwrite=overwrite,
-                              progress=progress)
-        finally:
-            source.close()
+        embed_file(self, input_file, output_file_path, settings, input_policy, tokenize=tokenize, resume=resume,
+                   overwrite=overwrite, progress=progress)

@@ -5,7 +5,7 @@
 a setting would fix carries a ``hint`` (a key of :data:`HINTS`); ``str(error)`` adds the
 library's wording, and the CLI its own, naming the flag.
 """
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
 # hint key -> what a library caller should do
 HINTS: Dict[str, str] = {
@@ -36,7 +36,14 @@ class ElmoError(Exception):
 
 
 class ConfigurationError(ElmoError):
-    """Options that are invalid, or that do not match the weights."""
+    """Options that are invalid, or that do not match the weights.
+
+    ``settings``: the names of the settings (parameter names, such as ``batch_size``) that the
+    message mentions; the CLI writes each as its flag (``--batch-size``)."""
+
+    def __init__(self, message: str, hint: Optional[str] = None, settings: Tuple[str, ...] = ()) -> None:
+        super().__init__(message, hint)
+        self.settings = settings
 
 
 class WeightFileError(ElmoError):

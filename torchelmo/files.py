@@ -8,7 +8,8 @@ Nothing lost, nothing clobbered, nothing followed:
   ``.NAME.tmp-PID-XXXXXXXX`` beside the target, created exclusively (``mkdtemp``, mode 0700)
   and holding a marker file (:data:`MARKER`) naming the folder: nothing can be planted in it,
   so no link is ever followed. It is removed whatever ends the block (an exception, Ctrl-C, or
-  SIGTERM/SIGHUP once :func:`signals_raise` is installed, as the CLI does); after ``kill -9``
+  SIGTERM/SIGHUP once :func:`torchelmo.signals.signals_raise` is
+  installed, as the CLI does); after ``kill -9``
   the next write into that folder removes temporaries whose process is gone, and only those it
   can prove it made (a folder of this user holding the marker), never a file of that name.
 - :func:`atomic_directory` does the same for a folder of outputs (a task model).
@@ -27,15 +28,14 @@ import json
 import os
 import re
 import shutil
-import signal
 import stat
 import tempfile
-import threading
 from contextlib import contextmanager
-from typing import IO, Any, Dict, Iterable, Iterator, Optional, Sequence, Tuple
+from typing import IO, Any, Dict, Iterable, Iterator, Optional, Sequence, Tuple, Union
 
-from .errors import ConfigurationError, LockedError, OutputError, OutputExistsError, Terminated
+from .errors import ConfigurationError, LockedError, OutputError, OutputExistsError
 
+PathLike = Union[str, os.PathLike]  # a file name, as every public function takes one
 TEMPORARY = re.compile(r"^\..*\.tmp-(\d+)-[a-z0-9_]{8}$")  # what mkdtemp names: prefix + 8 characters
 MARKER = ".torchelmo-temporary"  # inside every temporary folder: proof that torchelmo made it
 NAME_MAX = 255
@@ -166,7 +166,7 @@ def _fsync(path: str) -> None:
 
 
 @contextmanager
-def atomic_path(path: "os.PathLike | str", needed_bytes: int = 0) -> Iterator[str]:
+def atomic_path(path: PathLike, needed_bytes: int = 0) -> Iterator[str]:
     """A temporary path for ``path`` (in a private folder beside it); renamed over ``path`` when
     the block succeeds. ``needed_bytes``: an estimate of the file's size, checked against the
     free space first."""
@@ -186,28 +186,28 @@ def atomic_path(path: "os.PathLike | str", needed_bytes: int = 0) -> Iterator[st
 
 
 @contextmanager
-def atomic_file(path: "os.PathLike | str", mode: str = "w", needed_bytes: int = 0) -> Iterator[IO]:
+def atomic_file(path: PathLike, mode: str = "w", needed_bytes: int = 0) -> Iterator[IO]:
     """Open a temporary file beside ``path``; it replaces ``path`` only if the block succeeds."""
     with atomic_path(path, needed_bytes) as tmp:
         with open(tmp, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as f:
             yield f
 
 
-def write_json(path: "os.PathLike | str", data: Any, sort_keys: bool = False) -> None:
+def write_json(path: PathLike, data: Any, sort_keys: bool = False) -> None:
     """``data`` as indented UTF-8 JSON, atomically."""
     text = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=sort_keys) + "\n"
     with atomic_file(path, needed_bytes=len(text.encode("utf-8"))) as f:
         f.write(text)
 
 
-def write_jsonl(path: "os.PathLike | str", records: Iterable[Any]) -> None:
+def write_jsonl(path: PathLike, records: Iterable[Any]) -> None:
     """One JSON object per line, atomically."""
     with atomic_file(path) as f:
         for record in records:
             f.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
-def write_lines(path: "os.PathLike | str", lines: Iterable[str]) -> None:
+def write_lines(path: PathLike, lines: Iterable[str]) -> None:
     """One ``\\n``-terminated line per item, atomically."""
     with atomic_file(path) as f:
         f.writelines(f"{line}\n" for line in lines)
@@ -224,7 +224,7 @@ def tensor_bytes(obj: Any) -> int:
     return int(getattr(obj, "nbytes", 0))
 
 
-def save_tensors(path: "os.PathLike | str", state: Any) -> None:
+def save_tensors(path: PathLike, state: Any) -> None:
     """``torch.save(state)`` atomically, after checking there is room for its tensors."""
     import torch
 
@@ -232,7 +232,7 @@ def save_tensors(path: "os.PathLike | str", state: Any) -> None:
         torch.save(state, tmp)
 
 
-def load_tensors(path: "os.PathLike | str", device: str = "cpu") -> Dict[str, Any]:
+def load_tensors(path: PathLike, device: str = "cpu") -> Dict[str, Any]:
     """What :func:`save_tensors` wrote (a dict of tensors), on ``device``; a missing,
     truncated or foreign file fails with one line naming it."""
     import torch
@@ -331,7 +331,7 @@ def refuse_existing(path: str, overwrite: bool) -> None:
 
 
 @contextmanager
-def atomic_directory(path: "os.PathLike | str", overwrite: bool = False,
+def atomic_directory(path: PathLike, overwrite: bool = False,
                      inputs: Sequence[Tuple[str, Optional[str]]] = ()) -> Iterator[str]:
     """A new, private folder to fill in place of the folder ``path``: when the block succeeds
     its files move into ``path`` (made if missing); otherwise it is removed and ``path`` is
@@ -389,22 +389,3 @@ def read_once(path: str) -> str:
     with os.fdopen(fd, "wb") as out, open(path, "rb") as stream:
         shutil.copyfileobj(stream, out)
     return copy
-
-
-def _raise_terminated(signum: int, frame: Any) -> None:
-    raise Terminated(signum)
-
-
-@contextmanager
-def signals_raise() -> Iterator[None]:
-    """Within the block, SIGTERM and SIGHUP raise :class:`Terminated` in the main thread, so
-    that cleanup runs; elsewhere (another thread) it changes nothing."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {signum: signal.signal(signum, _raise_terminated) for signum in (signal.SIGTERM, signal.SIGHUP)}
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)

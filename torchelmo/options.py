@@ -18,7 +18,7 @@ from typing import Any, Dict, List, Optional, Tuple, Union
 
 from .characters import MAX_WORD_LENGTH
 from .errors import ConfigurationError
-from .files import write_json
+from .files import PathLike, write_json
 
 ACTIVATIONS = ("relu", "tanh")
 
@@ -188,7 +188,7 @@ class ElmoOptions:
         return cls(char_cnn=char_cnn, lstm=lstm_options, extra=extra)
 
     @classmethod
-    def from_file(cls, path: Union[str, os.PathLike]) -> "ElmoOptions":
+    def from_file(cls, path: PathLike) -> "ElmoOptions":
         """Read and validate an ``options.json``; errors name the file and the field."""
         path = os.fspath(path)
         if not os.path.exists(path):
@@ -227,6 +227,6 @@ class ElmoOptions:
         }
         return data
 
-    def save(self, path: Union[str, os.PathLike]) -> None:
+    def save(self, path: PathLike) -> None:
         """Write ``options.json`` (inference form) atomically."""
         write_json(path, self.to_dict(), sort_keys=True)

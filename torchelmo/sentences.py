@@ -26,11 +26,11 @@ import tempfile
 from dataclasses import dataclass, field
 from typing import IO, Iterable, Iterator, List, Optional, Tuple, Union
 
-from .errors import InputChangedError, InputError
-from .files import output_errors, temporary_folder
+from .errors import ConfigurationError, InputChangedError, InputError
+from .files import PathLike, output_errors, temporary_folder
 from .tokenizer import tokenize_with_offsets, tokenizer_name
 
-Source = Union[str, os.PathLike, IO]
+Source = Union[PathLike, IO]  # a file name, or an open file
 ENCODING_ERRORS = ("strict", "replace", "skip")
 BLANK_LINES = ("error", "skip", "empty")
 DEFAULT_MAX_SENTENCE_LENGTH = 1000
@@ -66,7 +66,8 @@ class InputPolicy:
     ``errors``: invalid UTF-8 -> ``strict`` (fail, naming the line), ``replace`` (U+FFFD), or
     ``skip`` (no dataset for that line). ``blank_lines``: ``error`` (AllenNLP's behaviour),
     ``skip``, or ``empty`` (a dataset with 0 tokens). ``max_sentence_length``: longer
-    sentences fail with their line number (0 = no limit).
+    sentences fail with their line number (0 = no limit). Raises :class:`ConfigurationError`
+    for other values.
     """
 
     errors: str = "strict"
@@ -74,12 +75,13 @@ class InputPolicy:
     max_sentence_length: int = DEFAULT_MAX_SENTENCE_LENGTH
 
     def __post_init__(self) -> None:
-        if self.errors not in ENCODING_ERRORS:
-            raise ValueError(f"errors must be one of {ENCODING_ERRORS}, got {self.errors!r}")
-        if self.blank_lines not in BLANK_LINES:
-            raise ValueError(f"blank_lines must be one of {BLANK_LINES}, got {self.blank_lines!r}")
+        for name, choices in (("errors", ENCODING_ERRORS), ("blank_lines", BLANK_LINES)):
+            if getattr(self, name) not in choices:
+                raise ConfigurationError(f"{name} must be one of {choices}, got {getattr(self, name)!r}",
+                                         settings=(name,))
         if self.max_sentence_length < 0:
-            raise ValueError(f"max_sentence_length must be >= 0, got {self.max_sentence_length}")
+            raise ConfigurationError(f"max_sentence_length must be >= 0, got {self.max_sentence_length}",
+                                     settings=("max_sentence_length",))
 
 
 @dataclass

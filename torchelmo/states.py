@@ -34,7 +34,7 @@ import torch
 from .errors import ConfigurationError
 from .files import write_json
 from .lstm import LstmState
-from .models import cache_dir, file_sha256
+from .cache import cache_dir, file_sha256
 
 logger = logging.getLogger(__name__)
 

@@ -22,10 +22,9 @@ import numpy as np
 import torch
 
 from .errors import ConfigurationError, WeightFileError
-from .files import atomic_path, tensor_bytes
+from .files import PathLike, atomic_path, tensor_bytes
 from .options import ElmoOptions
 
-PathLike = Union[str, os.PathLike]
 FORGET_BIAS = 1.0
 
 

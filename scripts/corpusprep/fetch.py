@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Sequence, Tuple
 
-from torchelmo.models import file_sha256
+from torchelmo.cache import file_sha256
 
 logger = logging.getLogger("prepare_corpus")
 

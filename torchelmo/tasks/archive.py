@@ -9,25 +9,27 @@ import os
 from typing import Dict, Tuple
 
 from ..errors import ConfigurationError
-from .config import TaskConfig, parse_config
 from ..files import load_tensors, write_json
-from .models import TaskModel, model_class
-from .vocabulary import Vocabulary
+from .config import TaskConfig
+from .loading import parse_config
+from .models.base import TaskModel
+from .registry import model_class
+from .vocabulary import TaskVocabulary
 
 logger = logging.getLogger(__name__)
 
 CONFIG_FILE = "config.json"
 VOCABULARIES_FILE = "vocabularies.json"
-WEIGHTS_FILE = "model.pt"
+CHECKPOINT_FILE = "model.pt"
 METRICS_FILE = "metrics.json"
 CURVE_FILE = "learning_curve.png"
 
 
-def build_model(config: TaskConfig, vocabularies: Dict[str, Vocabulary]) -> TaskModel:
+def build_model(config: TaskConfig, vocabularies: Dict[str, TaskVocabulary]) -> TaskModel:
     return model_class(config.model.type)(config.model, vocabularies)
 
 
-def save_vocabularies(folder: str, vocabularies: Dict[str, Vocabulary]) -> None:
+def save_vocabularies(folder: str, vocabularies: Dict[str, TaskVocabulary]) -> None:
     write_json(os.path.join(folder, VOCABULARIES_FILE), {k: v.to_dict() for k, v in vocabularies.items()})
 
 
@@ -40,7 +42,7 @@ def _read_json(path: str):
                                  f"`torchelmo task train`?") from None
 
 
-def _vocabularies(path: str) -> Dict[str, Vocabulary]:
+def _vocabularies(path: str) -> Dict[str, TaskVocabulary]:
     """The tables saved in ``path``; one of another shape is refused with one line naming it."""
     data = _read_json(path)
     ok = isinstance(data, dict) and all(
@@ -49,13 +51,13 @@ def _vocabularies(path: str) -> Dict[str, Vocabulary]:
     if not ok:
         raise ConfigurationError(f"{path}: not the vocabularies of a trained model (an object of "
                                  f"{{name: {{items: [str], has_unknown: bool}}}}); was it edited?")
-    return {k: Vocabulary.from_dict(v) for k, v in data.items()}
+    return {k: TaskVocabulary.from_dict(v) for k, v in data.items()}
 
 
 def load_archive(folder: str, device: str = "cpu") -> Tuple[TaskConfig, TaskModel]:
     """The config and the trained model (in eval mode, on ``device``) saved in ``folder``; files
     that are damaged or do not fit each other are refused with one line naming them."""
-    config_path, weights_path = os.path.join(folder, CONFIG_FILE), os.path.join(folder, WEIGHTS_FILE)
+    config_path, weights_path = os.path.join(folder, CONFIG_FILE), os.path.join(folder, CHECKPOINT_FILE)
     try:
         config = parse_config(_read_json(config_path))
     except ConfigurationError as error:

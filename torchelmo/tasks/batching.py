@@ -6,9 +6,9 @@ import torch
 
 from ..characters import batch_to_ids
 from .instance import Instance
-from .vocabulary import Vocabulary
+from .vocabulary import TaskVocabulary
 
-Batch = Dict[str, torch.Tensor]
+TaskBatch = Dict[str, torch.Tensor]
 IGNORE = -100  # label id of padding and of labels unseen in training (skipped by the loss)
 
 
@@ -34,15 +34,15 @@ def _pad(rows: List[List[int]], value: int) -> torch.Tensor:
     return torch.tensor([r + [value] * (width - len(r)) for r in rows], dtype=torch.long)
 
 
-def _label_ids(labels: Sequence[str], vocabulary: Vocabulary) -> List[int]:
+def _label_ids(labels: Sequence[str], vocabulary: TaskVocabulary) -> List[int]:
     ids = (vocabulary.id(label) for label in labels)
     return [IGNORE if i is None else i for i in ids]
 
 
-def tensorize(instances: Sequence[Instance], vocabularies: Dict[str, Vocabulary],
+def tensorize(instances: Sequence[Instance], vocabularies: Dict[str, TaskVocabulary],
               labels_of: Callable[[Instance], Optional[List[str]]], *, sentence_label: bool = False,
               characters: bool = False, lowercase: bool = False, pretrained_lowercase: bool = False,
-              predicate: bool = False, heads: bool = False) -> Batch:
+              predicate: bool = False, heads: bool = False) -> TaskBatch:
     """The tensors of one batch (``time`` = its longest sentence):
 
     ``mask`` (batch, time) bool; ``words`` and ``pretrained`` (batch, time) when there is
@@ -52,7 +52,7 @@ def tensorize(instances: Sequence[Instance], vocabularies: Dict[str, Vocabulary]
     every instance has them;
     ``predicate`` (batch, time) 0/1 indicator; ``heads`` (batch, time).
     """
-    batch: Batch = {"mask": _pad([[1] * len(x.tokens) for x in instances], 0).bool()}
+    batch: TaskBatch = {"mask": _pad([[1] * len(x.tokens) for x in instances], 0).bool()}
     for name, lower in (("words", lowercase), ("pretrained", pretrained_lowercase)):
         if name in vocabularies:
             table = vocabularies[name]

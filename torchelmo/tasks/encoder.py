@@ -1,9 +1,22 @@
 """Contextual encoder of a task model: a (bi)LSTM over the embedded tokens."""
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from .config import LstmEncoderConfig
+from .schema import POSITIVE, PROBABILITY, check
+
+
+@dataclass
+class LstmEncoderConfig:
+    """A (bi)LSTM over the embedded tokens."""
+
+    type: str = "lstm"
+    hidden_size: int = check(POSITIVE, default=200)
+    num_layers: int = check(POSITIVE, default=2)
+    dropout: float = check(PROBABILITY, default=0.5)
+    bidirectional: bool = True
 
 
 class LstmEncoder(nn.Module):

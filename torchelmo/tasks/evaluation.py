@@ -1,78 +1,20 @@
-"""Running a model over instances: predictions and loss; evaluating and predicting files."""
+"""The archive commands: evaluating a trained model's folder on a file, predicting with it."""
 import json
 import logging
 import os
 import sys
-from typing import Any, Dict, List, Optional, Sequence, Tuple
-
-import torch
-from tqdm import tqdm
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from ..errors import ConfigurationError
+from ..files import check_not_input, refuse_existing, write_json
 from ..sentences import InputPolicy, open_sentence_file
 from .archive import load_archive
-from .batching import Batch, bucketed_batches
 from .config import SourceConfig, TaskConfig
-from ..files import atomic_file, check_not_input, refuse_existing, write_json, write_jsonl
 from .instance import Instance
-from .models import TaskModel
-from .models.base import Prediction
+from .loop import prediction_records, resolve_device, run_model, write_predictions
 from .sources import read_source, source_files
 
 logger = logging.getLogger(__name__)
-
-
-def resolve_device(name: str, where: str = "device") -> str:
-    """``name`` checked: ``cpu``, or ``cuda``/``cuda:N`` when CUDA is available."""
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise ConfigurationError(f"{where}: {name!r} requested but CUDA is not available")
-    try:
-        return str(torch.device(name))
-    except RuntimeError:
-        raise ConfigurationError(f"{where}: expected 'cpu', 'cuda' or 'cuda:N', got {name!r}") from None
-
-
-def to_device(batch: Batch, device: str) -> Batch:
-    return {k: v.to(device) for k, v in batch.items()}
-
-
-def run_model(model: TaskModel, instances: Sequence[Instance], batch_size: int, device: str,
-              description: str = "predicting") -> Tuple[List[Prediction], Optional[float]]:
-    """Predictions for ``instances`` (in their order) and the mean loss per instance
-    (``None`` when they have no gold labels). Batches are grouped by length."""
-    model.eval()
-    predictions: List[Optional[Prediction]] = [None] * len(instances)
-    total_loss, has_loss = 0.0, False
-    with torch.no_grad():
-        for indexes in tqdm(bucketed_batches([len(x.tokens) for x in instances], batch_size),
-                            desc=description, unit="batch", leave=False):
-            chunk = [instances[i] for i in indexes]
-            batch = to_device(model.tensorize(chunk), device)
-            output = model(batch)
-            if "loss" in output:
-                total_loss += float(output["loss"]) * len(chunk)
-                has_loss = True
-            for i, prediction in zip(indexes, model.decode(batch, output)):
-                predictions[i] = prediction
-    return predictions, total_loss / len(instances) if has_loss else None
-
-
-def prediction_records(model: TaskModel, instances: Sequence[Instance],
-                       predictions: Sequence[Prediction]) -> List[Dict[str, Any]]:
-    """JSON-lines records, one per instance (see :meth:`TaskModel.prediction_record`)."""
-    return [model.prediction_record(x, p) for x, p in zip(instances, predictions)]
-
-
-def write_predictions(path: str, model: TaskModel, instances: Sequence[Instance],
-                      predictions: Sequence[Prediction]) -> None:
-    """``predictions`` to ``path``: in the model's own format when ``path`` ends in its
-    ``prediction_suffix`` (``.conll`` for coreference, ``.json`` for span QA), else JSON lines."""
-    if model.prediction_suffix is not None and path.endswith(model.prediction_suffix):
-        with atomic_file(path) as f:
-            f.write(model.format_predictions(instances, predictions))
-    else:
-        write_jsonl(path, prediction_records(model, instances, predictions))
-    logger.info("Wrote %d predictions to %s", len(predictions), path)
 
 
 def check_outputs(outputs: Sequence[Optional[str]], folder: str, config: TaskConfig, data: Sequence[Optional[str]],

@@ -3,12 +3,13 @@
 A field's type hint says what it accepts (``int``, ``float``, ``bool``, ``str``,
 ``Optional[...]``, ``List[...]``, ``Literal[...]``, ``Union`` of
 dataclasses chosen by their ``type`` key, or a nested dataclass); ``check(...)`` metadata
-adds a constraint. Every problem is raised as ``ConfigurationError("a.b.c: expected ...")``.
+adds a constraint; ``one_of(...)`` takes the dataclasses to choose from from a registry.
+Every problem is raised as ``ConfigurationError("a.b.c: expected ...")``.
 """
 import dataclasses
 import reprlib
 import typing
-from typing import Any, Callable, Dict, Optional, Tuple, Type, TypeVar
+from typing import Any, Callable, Dict, Optional, Sequence, Tuple, Type, TypeVar
 
 from ..errors import ConfigurationError
 
@@ -23,6 +24,13 @@ PROBABILITY: Check = (lambda v: 0 <= v < 1, "in [0, 1)")
 def check(constraint: Check, **kwargs) -> Any:
     """A dataclass field whose value must satisfy ``constraint`` (a predicate and its name)."""
     return dataclasses.field(metadata={"check": constraint}, **kwargs)
+
+
+def one_of(kinds: Callable[[], Sequence[type]], **kwargs) -> Any:
+    """A dataclass field holding one of the dataclasses ``kinds()`` lists (asked when a config
+    is read, so a registry can fill it), chosen by the value's ``type`` key; with
+    ``default=None``, ``None`` is accepted too."""
+    return dataclasses.field(metadata={"kinds": kinds}, **kwargs)
 
 
 def _fail(path: str, message: str) -> None:
@@ -101,7 +109,11 @@ def from_dict(cls: Type[T], data: Any, path: str = "") -> T:
     hints = typing.get_type_hints(cls)
     values: Dict[str, Any] = {}
     for name, spec in fields.items():
-        if name in data:
+        if name in data and "kinds" in spec.metadata:
+            value = data[name]
+            values[name] = None if value is None and spec.default is None else \
+                _choose_variant(value, list(spec.metadata["kinds"]()), _join(path, name))
+        elif name in data:
             values[name] = _convert(data[name], hints[name], _join(path, name), spec.metadata.get("check"))
         elif spec.default is dataclasses.MISSING and spec.default_factory is dataclasses.MISSING:
             _fail(_join(path, name), "missing required key")

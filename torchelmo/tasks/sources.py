@@ -3,12 +3,12 @@ own split column), folds and a limit."""
 import glob
 import json
 import os
-from typing import Iterable, List
+from typing import Any, Iterable, List
 
 from ..errors import ConfigurationError, InputError
-from .config import ReaderConfig, SourceConfig
+from .config import SourceConfig
 from .instance import Instance
-from .readers import reader_for
+from .registry import reader_for
 
 
 def source_files(source: SourceConfig) -> List[str]:
@@ -35,7 +35,7 @@ def source_files(source: SourceConfig) -> List[str]:
     return selected
 
 
-def read_source(source: SourceConfig, reader: ReaderConfig) -> List[Instance]:
+def read_source(source: SourceConfig, reader: Any) -> List[Instance]:
     """All instances of ``source`` read with its own reader or else ``reader``, after folds and limit."""
     reader = source.reader or reader
     read = reader_for(reader.type)

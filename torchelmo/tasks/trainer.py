@@ -12,30 +12,23 @@ import random
 import time
 from typing import Any, Dict, List, Optional, Tuple
 
-import numpy as np
 import torch
-from tqdm import tqdm
 
 from ..errors import ConfigurationError
-from .archive import CONFIG_FILE, CURVE_FILE, METRICS_FILE, WEIGHTS_FILE, build_model, save_vocabularies
-from .batching import bucketed_batches
-from .config import TaskConfig, TrainerConfig, absolute_paths, config_dict
-from .evaluation import resolve_device, run_model, to_device, write_predictions
 from ..files import atomic_directory, load_tensors, save_tensors, write_json
-from .models import TaskModel, model_class
+from .archive import CHECKPOINT_FILE, CONFIG_FILE, CURVE_FILE, METRICS_FILE, build_model, save_vocabularies
+from .config import TaskConfig
+from .loading import absolute_paths, config_dict
+from .loop import resolve_device, run_model, seed_everything, train_epoch, write_predictions
+from .models.base import TaskModel
 from .plotting import plot_learning_curves
+from .registry import model_class
 from .sources import read_source, source_files
 
 logger = logging.getLogger(__name__)
 
-OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD,
+OPTIMIZER_CLASSES = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD,
               "adagrad": torch.optim.Adagrad}
-
-
-def seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
 
 
 def _cpu_model() -> str:
@@ -72,29 +65,6 @@ def _parameter_counts(model: TaskModel) -> Dict[str, int]:
             "trainable": sum(p.numel() for p in model.parameters() if p.requires_grad)}
 
 
-def train_epoch(model: TaskModel, instances, trainer: TrainerConfig, optimizer: torch.optim.Optimizer,
-                rng: random.Random, device: str, epoch: int) -> float:
-    """One pass over shuffled length buckets; returns the mean training loss per batch."""
-    model.train()
-    batches = bucketed_batches([len(x.tokens) for x in instances], trainer.batch_size, rng)
-    if trainer.max_batches_per_epoch is not None:
-        batches = batches[: trainer.max_batches_per_epoch]
-    parameters = [p for p in model.parameters() if p.requires_grad]
-    total = 0.0
-    progress = tqdm(batches, desc=f"epoch {epoch}", unit="batch", leave=False)
-    for step, indexes in enumerate(progress, 1):
-        batch = to_device(model.tensorize([instances[i] for i in indexes]), device)
-        loss = model(batch)["loss"]
-        optimizer.zero_grad()
-        loss.backward()
-        if trainer.grad_clip is not None:
-            torch.nn.utils.clip_grad_norm_(parameters, trainer.grad_clip)
-        optimizer.step()
-        total += loss.item()
-        progress.set_postfix(loss=f"{total / step:.4f}")
-    return total / len(batches)
-
-
 def _log_elmo_cache(model: TaskModel) -> None:
     cache = model.embedder.elmo_cache
     if cache is not None:
@@ -102,7 +72,7 @@ def _log_elmo_cache(model: TaskModel) -> None:
                     cache.hits, cache.misses)
 
 
-def train(config: TaskConfig, output_dir: str, overwrite: bool = False) -> Dict[str, Any]:
+def train_task(config: TaskConfig, output_dir: str, overwrite: bool = False) -> Dict[str, Any]:
     """Train the configured model, keep its best epoch in ``output_dir``; returns the metrics.
 
     The files are written into a temporary folder and moved into ``output_dir`` when training
@@ -132,7 +102,7 @@ def _train(config: TaskConfig, output_dir: str) -> Dict[str, Any]:
     metric = trainer.validation_metric or model.main_metric
     write_json(os.path.join(output_dir, CONFIG_FILE), config_dict(config))
     save_vocabularies(output_dir, vocabularies)
-    optimizer = OPTIMIZERS[trainer.optimizer.type]([p for p in model.parameters() if p.requires_grad],
+    optimizer = OPTIMIZER_CLASSES[trainer.optimizer.type]([p for p in model.parameters() if p.requires_grad],
                                                    lr=trainer.optimizer.lr, weight_decay=trainer.optimizer.weight_decay)
     logger.info("Model %s (%s parameters), ELMo %s, word vectors %s, pretrained %s, characters %s; device %s; %d train / %d validation%s "
                 "instances; %d labels; batch %d, up to %d epochs, patience %d, seed %d; selecting on %s",
@@ -162,11 +132,11 @@ def _train(config: TaskConfig, output_dir: str) -> Dict[str, Any]:
                     record["seconds"])
         if improved:
             best = record
-            save_tensors(os.path.join(output_dir, WEIGHTS_FILE), model.checkpoint_state())
+            save_tensors(os.path.join(output_dir, CHECKPOINT_FILE), model.checkpoint_state())
         elif epoch - best["epoch"] >= trainer.patience:
             logger.info("no improvement for %d epochs: stopping", trainer.patience)
             break
-    model.load_checkpoint_state(load_tensors(os.path.join(output_dir, WEIGHTS_FILE), device))
+    model.load_checkpoint_state(load_tensors(os.path.join(output_dir, CHECKPOINT_FILE), device))
     metrics: Dict[str, Any] = {"model": config.model.type, "elmo": config.model.embedders.elmo is not None,
                                "validation_metric": metric, "best_epoch": best["epoch"],
                                "validation": {k[len("validation_"):]: v for k, v in best.items()

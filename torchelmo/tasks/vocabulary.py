@@ -8,7 +8,7 @@ UNKNOWN = "@@UNKNOWN@@"
 
 
 @dataclass
-class Vocabulary:
+class TaskVocabulary:
     """An ordered list of strings. Word tables start with padding (id 0) and unknown (id 1);
     label tables have neither, and an unseen label is an error of the data."""
 
@@ -20,13 +20,13 @@ class Vocabulary:
         self.index = {item: i for i, item in enumerate(self.items)}
 
     @classmethod
-    def of_words(cls, tokens: Iterable[str], min_count: int = 1) -> "Vocabulary":
+    def of_words(cls, tokens: Iterable[str], min_count: int = 1) -> "TaskVocabulary":
         counts = Counter(tokens)
         words = sorted((w for w, c in counts.items() if c >= min_count), key=lambda w: (-counts[w], w))
         return cls([PADDING, UNKNOWN, *words], has_unknown=True)
 
     @classmethod
-    def of_labels(cls, labels: Iterable[str]) -> "Vocabulary":
+    def of_labels(cls, labels: Iterable[str]) -> "TaskVocabulary":
         return cls(sorted(set(labels)))
 
     def __len__(self) -> int:
@@ -43,5 +43,5 @@ class Vocabulary:
         return {"items": self.items, "has_unknown": self.has_unknown}
 
     @classmethod
-    def from_dict(cls, data: Dict[str, object]) -> "Vocabulary":
+    def from_dict(cls, data: Dict[str, object]) -> "TaskVocabulary":
         return cls(list(data["items"]), has_unknown=bool(data["has_unknown"]))

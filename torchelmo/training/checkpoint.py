@@ -5,14 +5,13 @@ states, the settings, the architecture, and for every rank its data position and
 generator states (dropout and negative sampling draw from them).
 """
 import os
-from typing import Any, Dict, Union
+from typing import Any, Dict
 
 import torch
 
 from ..errors import ConfigurationError
-from ..files import save_tensors
+from ..files import PathLike, save_tensors
 
-PathLike = Union[str, os.PathLike]
 CHECKPOINT_FILE = "checkpoint.pt"
 CHECKPOINT_KEYS = ("step", "tokens_seen", "elapsed", "world_size", "model", "optimizer", "config", "options",
                    "vocab", "train_files", "ranks")

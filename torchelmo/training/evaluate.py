@@ -18,9 +18,9 @@ from .corpus import BatchStream, resolve_files
 from .export import load_language_model
 from .model import BidirectionalLM
 from .vocab import Vocabulary
+from ..files import PathLike
 
 logger = logging.getLogger(__name__)
-PathLike = Union[str, os.PathLike]
 
 
 @dataclass

@@ -6,21 +6,20 @@ float32 (bilm-tf's variable names), needed only to compute perplexities or keep 
 """
 import dataclasses
 import os
-from typing import Dict, Optional, Union
+from typing import Dict, Optional
 
 import h5py
 import numpy as np
 import torch
 
 from ..errors import ConfigurationError, WeightFileError
-from ..files import atomic_path, tensor_bytes
+from ..files import PathLike, atomic_path, tensor_bytes
 from ..options import ElmoOptions
 from ..weights import check_weight_file, load_weights, read_datasets, save_weights
 from .config import TrainingConfig
 from .model import BidirectionalLM
 from .vocab import Vocabulary
 
-PathLike = Union[str, os.PathLike]
 OPTIONS_FILE, WEIGHTS_FILE, VOCAB_FILE, SOFTMAX_FILE = "options.json", "weights.hdf5", "vocab.txt", "softmax.hdf5"
 
 

@@ -33,20 +33,11 @@ class BidirectionalLM(nn.Module):
     def __init__(self, options: ElmoOptions, vocab_size: int, dropout: float = 0.0, num_samples: int = 0) -> None:
         super().__init__()
         self.bilm = ElmoBiLm(options, stateful=False, requires_grad=True)
-        self.bilm.lstm.dropout = dropout
+        self.bilm.set_training_dropout(dropout)
         self.softmax = Softmax(vocab_size, options.lstm.projection_dim)
         self.dropout = dropout
         self.num_samples = num_samples
-        self._initialize()
-
-    def _initialize(self) -> None:
-        """Character embeddings uniform in [-1, 1] and carry biases -2, as bilm-tf starts."""
-        encoder = self.bilm.char_encoder
-        with torch.no_grad():
-            nn.init.uniform_(encoder.char_embedding.weight, -1.0, 1.0)
-            encoder.char_embedding.weight[0].zero_()
-            for layer in encoder.highway.layers:
-                layer.bias[encoder.highway.dim:] = HIGHWAY_CARRY_BIAS
+        self.bilm.initialize_for_training(HIGHWAY_CARRY_BIAS)
 
     def token_losses(self, char_ids: torch.Tensor, targets: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         """Negative log-likelihoods of the forward and of the backward LM, each ``(n,)`` over the

@@ -29,9 +29,9 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
+from ..cache import file_sha256
 from ..errors import ConfigurationError, ElmoError, OutputError, OutputExistsError
-from ..files import atomic_file, check_not_input, no_follow, output_errors, write_json, write_lines
-from ..models import file_sha256
+from ..files import PathLike, atomic_file, check_not_input, no_follow, output_errors, write_json, write_lines
 from ..options import ElmoOptions
 from .checkpoint import CHECKPOINT_FILE, load_checkpoint, restore_rng_state, rng_state, save_checkpoint
 from .config import TrainingConfig, settings_from_options, small_options
@@ -43,9 +43,9 @@ from .model import BidirectionalLM
 from .vocab import Vocabulary, build_vocabulary, count_tokens
 
 logger = logging.getLogger(__name__)
-PathLike = Union[str, os.PathLike]
-TRAIN_CONFIG_FILE, METRICS_FILE, LOG_FILE, HELDOUT_FILE = "train_config.json", "metrics.jsonl", "train.log", "heldout.json"
-RUN_FILES = (CHECKPOINT_FILE, TRAIN_CONFIG_FILE, METRICS_FILE, HELDOUT_FILE, LOG_FILE, OPTIONS_FILE, WEIGHTS_FILE,
+TRAIN_CONFIG_FILE, LOG_FILE, HELDOUT_FILE = "train_config.json", "train.log", "heldout.json"
+METRICS_LOG_FILE = "metrics.jsonl"  # one JSON line per logged step (a task run's METRICS_FILE is one JSON object)
+RUN_FILES = (CHECKPOINT_FILE, TRAIN_CONFIG_FILE, METRICS_LOG_FILE, HELDOUT_FILE, LOG_FILE, OPTIONS_FILE, WEIGHTS_FILE,
              VOCAB_FILE, SOFTMAX_FILE)  # what a run writes into its folder
 
 
@@ -229,7 +229,7 @@ class Trainer:
 
     def _truncate_metrics(self) -> None:
         """Drop metric lines logged after the checkpoint (their steps will be redone)."""
-        path = self._path(METRICS_FILE)
+        path = self._path(METRICS_LOG_FILE)
         if os.path.exists(path):
             with open(path, encoding="utf-8") as f:
                 kept = [line for line in f if line.strip() and json.loads(line)["step"] <= self.step]
@@ -286,8 +286,8 @@ class Trainer:
             bar.set_postfix(loss=f"{loss:.3f}", ppl=f"{perplexity:.1f}", tok_s=f"{speed:,.0f}", refresh=False)
             logger.info("step %d/%d  loss %.4f  ppl %.2f  lr %.4g  %s tokens/s  %s tokens", self.step,
                         self.config.max_steps, loss, perplexity, lr, f"{speed:,.0f}", f"{self.tokens_seen:,}")
-            with output_errors(self._path(METRICS_FILE)), \
-                    open(self._path(METRICS_FILE), "a", encoding="utf-8", opener=no_follow) as f:
+            path = self._path(METRICS_LOG_FILE)
+            with output_errors(path), open(path, "a", encoding="utf-8", opener=no_follow) as f:
                 f.write(json.dumps({"step": self.step, "loss": loss, "perplexity": perplexity, "lr": lr,
                                     "tokens_per_second": speed, "tokens": self.tokens_seen,
                                     "elapsed_seconds": round(self.elapsed, 3)}) + "\n")
@@ -422,7 +422,7 @@ def train(train_data: Union[str, Sequence[str]], output_dir: PathLike, options: 
             if os.path.islink(log_file):
                 raise OutputError(f"{log_file}: is a symbolic link, which torchelmo did not make; remove it", log_file)
             if not resume:  # a new run's metrics start empty (a regular file made here, appended to)
-                write_lines(os.path.join(output_dir, METRICS_FILE), [])
+                write_lines(os.path.join(output_dir, METRICS_LOG_FILE), [])
             handler = logging.FileHandler(log_file, encoding="utf-8")
             handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
             package_logger.addHandler(handler)

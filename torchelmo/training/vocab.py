@@ -9,17 +9,16 @@ character input is one table lookup (only out-of-vocabulary tokens are encoded o
 """
 import os
 from collections import Counter
-from typing import Dict, Iterable, List, Sequence, Union
+from typing import Dict, Iterable, List, Sequence
 
 import numpy as np
 
 from ..characters import BOS_TOKEN, EOS_TOKEN, word_to_char_ids
 from ..errors import ConfigurationError, InputError
-from ..files import write_lines
+from ..files import PathLike, write_lines
 
 UNK_TOKEN = "<UNK>"
 SPECIAL_TOKENS = (BOS_TOKEN, EOS_TOKEN, UNK_TOKEN)
-PathLike = Union[str, os.PathLike]
 
 
 class Vocabulary:

@@ -5,11 +5,11 @@ import torch
 from torch import nn
 
 from ...errors import ConfigurationError
-from ..batching import Batch, tensorize
-from ..embedders import TokenEmbedder
+from ..batching import TaskBatch, tensorize
+from ..embedders.token_embedder import TokenEmbedder
 from ..encoder import LstmEncoder
 from ..instance import Instance
-from ..vocabulary import Vocabulary
+from ..vocabulary import TaskVocabulary
 
 Prediction = Dict[str, Any]
 
@@ -31,7 +31,7 @@ class TaskModel(nn.Module):
     sentence_label = False
     prediction_suffix: Optional[str] = None  # file suffix of the task's own prediction format (``.conll``)
 
-    def __init__(self, config, vocabularies: Dict[str, Vocabulary], extra_input_dim: int = 0) -> None:
+    def __init__(self, config, vocabularies: Dict[str, TaskVocabulary], extra_input_dim: int = 0) -> None:
         super().__init__()
         self.config = config
         self.vocabularies = vocabularies
@@ -47,24 +47,30 @@ class TaskModel(nn.Module):
         raise NotImplementedError
 
     @classmethod
+    def check_data(cls, config, reader) -> None:
+        """Raise :class:`~torchelmo.errors.ConfigurationError` when the ``model`` block
+        ``config`` cannot use what the ``data.reader`` block ``reader`` gives (beyond the reader
+        type, which the registry checks). Nothing by default."""
+
+    @classmethod
     def build_vocabularies(cls, config, instances: Sequence[Instance],
-                           evaluation_instances: Sequence[Instance] = ()) -> Dict[str, Vocabulary]:
+                           evaluation_instances: Sequence[Instance] = ()) -> Dict[str, TaskVocabulary]:
         """``labels`` from the training instances; ``words`` when the model has learned word
         vectors (training words); ``pretrained`` with pretrained vectors: the words of the
         training and ``evaluation_instances`` (validation, test), whose vectors are fixed."""
-        vocabularies = {"labels": Vocabulary.of_labels(l for x in instances for l in cls.labels_of(x) or ())}
+        vocabularies = {"labels": TaskVocabulary.of_labels(l for x in instances for l in cls.labels_of(x) or ())}
         words = config.embedders.words
         if words is not None:
             tokens = (t.lower() if words.lowercase else t for x in instances for t in x.tokens)
-            vocabularies["words"] = Vocabulary.of_words(tokens, words.min_count)
+            vocabularies["words"] = TaskVocabulary.of_words(tokens, words.min_count)
         pretrained = config.embedders.pretrained
         if pretrained is not None:
             tokens = (t.lower() if pretrained.lowercase else t
                       for x in (*instances, *evaluation_instances) for t in x.tokens)
-            vocabularies["pretrained"] = Vocabulary.of_words(tokens)
+            vocabularies["pretrained"] = TaskVocabulary.of_words(tokens)
         return vocabularies
 
-    def tensorize(self, instances: Sequence[Instance]) -> Batch:
+    def tensorize(self, instances: Sequence[Instance]) -> TaskBatch:
         words, pretrained = self.config.embedders.words, self.config.embedders.pretrained
         return tensorize(instances, self.vocabularies, self.labels_of, sentence_label=self.sentence_label,
                          characters=self.embedder.needs_characters,
@@ -75,12 +81,12 @@ class TaskModel(nn.Module):
         """Extra fields a subclass needs from :func:`~torchelmo.tasks.batching.tensorize`."""
         return {}
 
-    def encode(self, batch: Batch, extra: Optional[torch.Tensor] = None) -> torch.Tensor:
+    def encode(self, batch: TaskBatch, extra: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Contextual token vectors ``(batch, time, encoded_dim)``; ``extra``
         ``(batch, time, extra_input_dim)`` joins the embeddings."""
         return self.embed_and_encode(batch, extra)[1]
 
-    def embed_and_encode(self, batch: Batch, extra: Optional[torch.Tensor] = None
+    def embed_and_encode(self, batch: TaskBatch, extra: Optional[torch.Tensor] = None
                          ) -> Tuple[torch.Tensor, torch.Tensor]:
         """The embeddings after dropout ``(batch, time, input_dim + extra_input_dim)`` and
         the contextual vectors :meth:`encode` gives, for models that use both."""
@@ -93,10 +99,10 @@ class TaskModel(nn.Module):
             encoded = torch.cat([encoded, output_side], dim=-1)
         return embedded, self.dropout(encoded)
 
-    def forward(self, batch: Batch) -> Dict[str, torch.Tensor]:
+    def forward(self, batch: TaskBatch) -> Dict[str, torch.Tensor]:
         raise NotImplementedError
 
-    def decode(self, batch: Batch, output: Dict[str, torch.Tensor]) -> List[Prediction]:
+    def decode(self, batch: TaskBatch, output: Dict[str, torch.Tensor]) -> List[Prediction]:
         """One prediction dict per instance of the batch (JSON-ready)."""
         raise NotImplementedError
 

@@ -8,19 +8,38 @@ both softmaxes). Enhancement ``[a; ã; a − ã; a ⊙ ã]`` (and the same for `
 projection, the composition BiLSTM, then mean and max pooling of both sentences
 ``[v_a,mean; v_a,max; v_b,mean; v_b,max]`` and an MLP (one tanh layer) to the labels.
 """
+from dataclasses import dataclass, field
 from typing import Dict, List, Sequence
 
 import torch
 from torch import nn
 
 from ...errors import InputError
-from ..batching import Batch
-from ..config import PairClassifierConfig
-from ..encoder import LstmEncoder
+from ..batching import TaskBatch
+from ..embedders.config import EmbeddersConfig
+from ..encoder import LstmEncoder, LstmEncoderConfig
 from ..instance import Instance, SentencePair
-from ..vocabulary import Vocabulary
-from . import register_model
+from ..registry import register_model
+from ..schema import POSITIVE, PROBABILITY, check
+from ..vocabulary import TaskVocabulary
 from .classifier import LabelClassifier, masked_max, masked_mean
+
+
+@dataclass
+class PairClassifierConfig:
+    """ESIM (Chen et al. 2017) over a premise and a hypothesis, both through the same
+    embedders and ``encoder``; soft alignment; ``[a; ã; a − ã; a ⊙ ã]`` projected to
+    ``projection_dim`` (ReLU); the ``composition`` BiLSTM; mean and max pooling of both
+    sentences; an MLP with one ``hidden_dim`` tanh layer."""
+
+    embedders: EmbeddersConfig
+    type: str = "pair_classifier"
+    encoder: LstmEncoderConfig = field(default_factory=lambda: LstmEncoderConfig(hidden_size=300, num_layers=1))
+    composition: LstmEncoderConfig = field(default_factory=lambda: LstmEncoderConfig(hidden_size=300, num_layers=1))
+    projection_dim: int = check(POSITIVE, default=300)
+    hidden_dim: int = check(POSITIVE, default=300)
+    dropout: float = check(PROBABILITY, default=0.5)
+
 
 HYPOTHESIS = "hypothesis_"  # prefix of the hypothesis tensors in a batch
 
@@ -33,12 +52,12 @@ def _hypotheses(instances: Sequence[Instance]) -> List[Instance]:
     return [Instance(tokens=x.hypothesis, source=x.source) for x in instances]
 
 
-@register_model("pair_classifier")
+@register_model(PairClassifierConfig, reads=("pair",))
 class PairClassifier(LabelClassifier):
     """One label per sentence pair. ``forward`` gives ``logits`` ``(batch, num_labels)``
     and, with labels, ``loss``; :meth:`align` exposes the attention for tests."""
 
-    def __init__(self, config: PairClassifierConfig, vocabularies: Dict[str, Vocabulary]) -> None:
+    def __init__(self, config: PairClassifierConfig, vocabularies: Dict[str, TaskVocabulary]) -> None:
         super().__init__(config, vocabularies)
         self.projection = nn.Sequential(nn.Linear(4 * self.encoded_dim, config.projection_dim), nn.ReLU())
         self.composition = LstmEncoder(config.projection_dim, config.composition)
@@ -48,12 +67,12 @@ class PairClassifier(LabelClassifier):
 
     @classmethod
     def build_vocabularies(cls, config, instances: Sequence[Instance],
-                           evaluation_instances: Sequence[Instance] = ()) -> Dict[str, Vocabulary]:
+                           evaluation_instances: Sequence[Instance] = ()) -> Dict[str, TaskVocabulary]:
         """As every model's, with the hypotheses' words counted too."""
         return super().build_vocabularies(config, [*instances, *_hypotheses(instances)],
                                           [*evaluation_instances, *_hypotheses(evaluation_instances)])
 
-    def tensorize(self, instances: Sequence[Instance]) -> Batch:
+    def tensorize(self, instances: Sequence[Instance]) -> TaskBatch:
         """The premises' tensors (``mask``, ``words``, ..., ``labels``) and the hypotheses'
         under the same names with the prefix ``hypothesis_``."""
         batch = super().tensorize(instances)
@@ -76,7 +95,7 @@ class PairClassifier(LabelClassifier):
         composed = self.composition(self.dropout(self.projection(enhanced)), mask)
         return torch.cat([masked_mean(composed, mask), masked_max(composed, mask)], dim=-1)
 
-    def forward(self, batch: Batch) -> Dict[str, torch.Tensor]:
+    def forward(self, batch: TaskBatch) -> Dict[str, torch.Tensor]:
         hypothesis = {k[len(HYPOTHESIS):]: v for k, v in batch.items() if k.startswith(HYPOTHESIS)}
         a_mask, b_mask = batch["mask"], hypothesis["mask"]
         a, b = self.encode(batch), self.encode(hypothesis)

@@ -4,26 +4,48 @@ A learned root vector is put before the encoded words; each word scores every no
 head. Training uses the gold heads for the label loss; decoding picks heads (MST or
 greedy, see :mod:`..mst`), then each word's best relation given its predicted head.
 """
-from typing import Dict, List, Optional, Sequence
+from dataclasses import dataclass, field
+from typing import Dict, List, Literal, Optional, Sequence
 
 import torch
 from torch import nn
 
-from ..batching import IGNORE, Batch
-from ..config import ParserConfig
+from ..batching import IGNORE, TaskBatch
+from ..embedders.config import EmbeddersConfig
+from ..encoder import LstmEncoderConfig
 from ..instance import Instance
 from ..metrics import attachment_scores
 from ..mst import greedy_heads, mst_heads
-from ..vocabulary import Vocabulary
-from . import register_model
+from ..registry import register_model
+from ..schema import POSITIVE, PROBABILITY, check
+from ..vocabulary import TaskVocabulary
 from .base import Prediction, TaskModel
+
+
+@dataclass
+class ParserConfig:
+    """Graph-based dependency parser: biaffine arc scores and bilinear label scores.
+
+    ``decoding``: ``mst`` (Chu-Liu-Edmonds, exactly one root: always a tree) or ``greedy``
+    (each token's best head; may give cycles). ``punctuation``: whether UAS/LAS count
+    tokens whose UPOS is ``PUNCT`` (``include``, the CoNLL 2018 convention) or not.
+    """
+
+    embedders: EmbeddersConfig
+    type: str = "parser"
+    encoder: LstmEncoderConfig = field(default_factory=LstmEncoderConfig)
+    dropout: float = check(PROBABILITY, default=0.33)
+    arc_dim: int = check(POSITIVE, default=500)
+    label_dim: int = check(POSITIVE, default=100)
+    decoding: Literal["mst", "greedy"] = "mst"
+    punctuation: Literal["include", "exclude"] = "include"
 
 
 def _mlp(input_dim: int, output_dim: int, dropout: float) -> nn.Module:
     return nn.Sequential(nn.Linear(input_dim, output_dim), nn.ELU(), nn.Dropout(dropout))
 
 
-@register_model("parser")
+@register_model(ParserConfig, reads=("conllu",))
 class DependencyParser(TaskModel):
     """``forward`` gives ``arc_scores`` ``(batch, time, time + 1)`` (word, head; head 0 is
     the root), ``relation_vectors`` for the label scorer, and ``loss`` (arc + label
@@ -31,7 +53,7 @@ class DependencyParser(TaskModel):
 
     main_metric = "las"
 
-    def __init__(self, config: ParserConfig, vocabularies: Dict[str, Vocabulary]) -> None:
+    def __init__(self, config: ParserConfig, vocabularies: Dict[str, TaskVocabulary]) -> None:
         super().__init__(config, vocabularies)
         dim = self.encoded_dim
         self.root = nn.Parameter(torch.randn(dim) * 0.1)
@@ -51,7 +73,7 @@ class DependencyParser(TaskModel):
     def tensor_options(self) -> Dict[str, bool]:
         return {"heads": True}
 
-    def forward(self, batch: Batch) -> Dict[str, torch.Tensor]:
+    def forward(self, batch: TaskBatch) -> Dict[str, torch.Tensor]:
         encoded = self.encode(batch)
         nodes = torch.cat([self.root.expand(encoded.size(0), 1, -1), encoded], dim=1)  # (batch, time + 1, dim)
         dependents, heads = self.arc_dependent(encoded), self.arc_head(nodes)
@@ -77,7 +99,7 @@ class DependencyParser(TaskModel):
         bilinear = torch.einsum("btd,lde,bte->btl", dependents, self.label_weight, head_vectors)
         return bilinear + self.label_linear(torch.cat([dependents, head_vectors], dim=-1))
 
-    def decode(self, batch: Batch, output: Dict[str, torch.Tensor]) -> List[Prediction]:
+    def decode(self, batch: TaskBatch, output: Dict[str, torch.Tensor]) -> List[Prediction]:
         lengths = batch["mask"].sum(dim=1).tolist()
         scores = output["arc_scores"].log_softmax(dim=-1).detach().cpu().numpy()
         decode = mst_heads if self.config.decoding == "mst" else greedy_heads

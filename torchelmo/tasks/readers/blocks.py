@@ -1,13 +1,39 @@
 """Reading data files: numbered lines decoded as a reader's config says (UTF-8 by default),
 and the blank-line separated blocks (one sentence each) CoNLL formats lay them out in."""
 import codecs
-from typing import Callable, Iterator, List, Optional, Tuple
+from dataclasses import dataclass
+from typing import Callable, Iterator, List, Literal, Optional, Tuple
 
 from ...errors import InputError
-from ..config import TextFileConfig
 
 NumberedLine = Tuple[int, str]  # (1-based line number, the line without its end)
 BOM = b"\xef\xbb\xbf"
+
+
+@dataclass
+class TextFileConfig:
+    """How a reader decodes its files (the base of every reader config). ``encoding``: an
+    ASCII-compatible Python codec (default ``utf-8``, whose byte-order mark is dropped; e.g.
+    ``latin-1`` for a file kept in its original encoding, as TREC). ``errors``: ``strict``
+    (a line that does not decode fails with ``file:line``) or ``replace`` (bad bytes become
+    U+FFFD)."""
+
+    encoding: str = "utf-8"
+    errors: Literal["strict", "replace"] = "strict"
+
+    def __post_init__(self) -> None:
+        try:
+            codec = codecs.lookup(self.encoding)
+        except LookupError:
+            raise ValueError(f"encoding: unknown encoding {self.encoding!r}") from None
+        if b"\n\t ;,".decode(codec.name, "replace") != "\n\t ;,":
+            raise ValueError(f"encoding: {self.encoding!r} does not keep ASCII as it is (UTF-16 or -32?); "
+                             f"convert the file to UTF-8")
+
+    @property
+    def encoding_name(self) -> str:
+        """The encoding as messages name it (``UTF-8``, ``latin-1``, ...)."""
+        return "UTF-8" if codecs.lookup(self.encoding).name == "utf-8" else self.encoding
 
 
 def decode_file(path: str, config: Optional[TextFileConfig] = None) -> str:

@@ -7,16 +7,29 @@ split on whitespace.
 """
 import csv
 import json
-from typing import Iterator, Tuple
+from dataclasses import dataclass
+from typing import Iterator, Literal, Tuple
 
 from ...errors import InputError
-from ..config import ClassificationReaderConfig
 from ..instance import Instance
-from . import register_reader
-from .blocks import text_lines
+from ..registry import register_reader
+from .blocks import TextFileConfig, text_lines
 
 
-@register_reader("classification")
+@dataclass
+class ClassificationReaderConfig(TextFileConfig):
+    """One text per line with a label. ``format``: ``tsv`` (``label<TAB>text``), ``csv``
+    (quoted, ``label,text``) or ``jsonl`` (``text_field``/``label_field``). The text is
+    split on whitespace (give it tokenized); ``lowercase`` lowercases it."""
+
+    type: str = "classification"
+    format: Literal["tsv", "csv", "jsonl"] = "tsv"
+    text_field: str = "text"
+    label_field: str = "label"
+    lowercase: bool = False
+
+
+@register_reader(ClassificationReaderConfig)
 def read_classification(path: str, config: ClassificationReaderConfig) -> Iterator[Instance]:
     """Instances of ``path``; a malformed record or an empty text fails with ``file:line``."""
     for line, label, text in _records(path, config):

@@ -3,18 +3,36 @@
 Covers NER/chunking files (CoNLL-2000/2003 layout) and SRL as BIO tagging with one predicate
 per sentence, marked in ``predicate_column`` by any value other than ``-``, ``_`` or ``O``.
 """
+from dataclasses import dataclass
 from typing import Iterator, List, Optional
 
 from ...errors import InputError
-from ..config import ColumnsReaderConfig
 from ..instance import Instance
-from . import register_reader
-from .blocks import line_blocks
+from ..registry import register_reader
+from .blocks import TextFileConfig, line_blocks
+
+
+@dataclass
+class ColumnsReaderConfig(TextFileConfig):
+    """CoNLL-style columns, blank line between sentences (e.g. CoNLL-2000/2003, SRL in BIO).
+
+    Columns are 0-based; negative counts from the end. ``predicate_column``: the column whose
+    non-``-``/``_`` value marks the predicate (one per sentence; SRL-style indicator feature).
+    Lines starting with ``comment_prefix`` (and ``-DOCSTART-``) are skipped.
+    """
+
+    type: str = "columns"
+    token_column: int = 0
+    tag_column: int = -1
+    predicate_column: Optional[int] = None
+    separator: Optional[str] = None
+    comment_prefix: str = "#"
+
 
 _UNMARKED = ("-", "_", "O")
 
 
-@register_reader("columns")
+@register_reader(ColumnsReaderConfig)
 def read_columns(path: str, config: ColumnsReaderConfig) -> Iterator[Instance]:
     """Instances of ``path``; a line without the configured columns fails with ``file:line``."""
     def is_comment(line: str) -> bool:

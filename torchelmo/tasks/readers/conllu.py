@@ -2,21 +2,31 @@
 
 Multiword-token lines (``1-2``) and empty nodes (``8.1``) are skipped: instances hold the
 syntactic words, as UD's evaluation does. With ``tags: entity`` the tags come from GUM's
-``Entity=`` brackets (see :mod:`..entities`).
+``Entity=`` brackets (see :mod:`.entities`).
 """
-from typing import Iterator, List
+from dataclasses import dataclass
+from typing import Iterator, List, Literal
 
 from ...errors import InputError
-from ..config import ConlluReaderConfig
-from ..entities import EntityBrackets
 from ..instance import Instance
-from . import register_reader
-from .blocks import line_blocks
+from ..registry import register_reader
+from .blocks import TextFileConfig, line_blocks
+from .entities import EntityBrackets
+
+
+@dataclass
+class ConlluReaderConfig(TextFileConfig):
+    """CoNLL-U (UD). ``tags``: which tag each token gets: ``upos``, ``xpos``, or ``entity``
+    (GUM's ``Entity=`` brackets in MISC as BIO tags of the outermost mentions)."""
+
+    type: str = "conllu"
+    tags: Literal["upos", "xpos", "entity"] = "upos"
+
 
 NUM_COLUMNS = 10
 
 
-@register_reader("conllu")
+@register_reader(ConlluReaderConfig)
 def read_conllu(path: str, config: ConlluReaderConfig) -> Iterator[Instance]:
     """Instances of ``path``, one per sentence; a malformed line fails with ``file:line``."""
     for block in line_blocks(path, lambda line: line.startswith("#"), config):

@@ -9,14 +9,37 @@ ending in ``.jsonl`` holds one object per line, ``{"premise", "hypothesis"[, "la
 (raw text, tokenized the same way; strings or token lists), whatever the format.
 """
 import json
-from typing import Dict, Iterator, List, Optional, Tuple, Union
+from dataclasses import dataclass, field
+from typing import Dict, Iterator, List, Literal, Optional, Tuple, Union
 
 from ...errors import InputError
 from ...tokenizer import tokenize
-from ..config import PairReaderConfig
 from ..instance import SentencePair
-from . import register_reader
-from .blocks import text_lines
+from ..registry import register_reader
+from .blocks import TextFileConfig, text_lines
+
+
+@dataclass
+class PairReaderConfig(TextFileConfig):
+    """Labelled sentence pairs. ``format``: ``tsv`` (``label<TAB>premise<TAB>hypothesis``,
+    tokenized, split on spaces; a first line ``label<TAB>premise<TAB>hypothesis`` is a
+    header) or ``sick`` (SICK.txt: a header naming the columns, raw text tokenized by
+    :mod:`torchelmo.tokenizer`, ``SemEval_set`` as the file's own split). A ``.jsonl`` file
+    is read as JSON lines ``{"premise", "hypothesis"[, "label"]}`` whatever the format
+    (raw text, tokenized; for ``task predict``). Labels are matched case-insensitively
+    against ``labels`` and kept lowercased."""
+
+    type: str = "pair"
+    format: Literal["tsv", "sick"] = "tsv"
+    labels: List[str] = field(default_factory=lambda: ["entailment", "neutral", "contradiction"])
+    lowercase: bool = False
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.labels = [label.lower() for label in self.labels]
+        if not self.labels or len(set(self.labels)) != len(self.labels):
+            raise ValueError(f"labels: expected distinct labels, got {self.labels}")
+
 
 TSV_HEADER = ["label", "premise", "hypothesis"]
 Fields = Dict[str, Union[str, List[str], None]]  # premise and hypothesis as tokens; label and split
@@ -24,7 +47,7 @@ SICK_COLUMNS = {"premise": "sentence_A", "hypothesis": "sentence_B", "label": "e
                 "split": "SemEval_set"}
 
 
-@register_reader("pair")
+@register_reader(PairReaderConfig)
 def read_pairs(path: str, config: PairReaderConfig) -> Iterator[SentencePair]:
     """The pairs of ``path``; a missing field, an empty sentence or a label outside
     ``config.labels`` fails with ``file:line``."""

@@ -9,20 +9,31 @@ labels. The predicate is the token with the roleset (for a split verb such as *x
 is the token of ``C-V``).
 """
 import re
+from dataclasses import dataclass
 from typing import Iterator, List, Optional, Tuple
 
 from ...errors import InputError
-from ..config import PropbankReaderConfig
 from ..instance import Instance
-from . import register_reader
-from .blocks import NumberedLine, line_blocks
+from ..registry import register_reader
+from .blocks import NumberedLine, TextFileConfig, line_blocks
+
+
+@dataclass
+class PropbankReaderConfig(TextFileConfig):
+    """PropBank roles in CoNLL-2012 columns (document, part, index, word, POS, parse,
+    predicate lemma, roleset, then one bracket column per predicate): one instance per
+    predicate, its arguments as BIO tags (``C-``/``R-`` kept as labels), the predicate's
+    token marked for ``predicate_dim``, the POS tags kept for the verbal/all split."""
+
+    type: str = "propbank"
+
 
 WORD, POS, ROLESET, FIRST_ARGUMENT = 3, 4, 7, 8
 _CELL = re.compile(r"(?P<opens>(?:\([^()*\s]+)*)\*(?P<closes>\)*)$")
 _OPEN = re.compile(r"\(([^()*\s]+)")
 
 
-@register_reader("propbank")
+@register_reader(PropbankReaderConfig)
 def read_propbank(path: str, config: PropbankReaderConfig) -> Iterator[Instance]:
     """Instances of ``path``, one per predicate; ``source`` is the predicate's ``file:line``.
     Malformed columns and unbalanced or overlapping brackets fail with ``file:line``."""

@@ -5,13 +5,28 @@ the sentence's; with ``phrases`` every labelled subtree (down to single words) i
 instance too. ``labels: binary`` drops neutral nodes and maps 0-1 to ``negative``, 3-4 to
 ``positive``.
 """
-from typing import Iterator, List, Optional, Tuple
+from dataclasses import dataclass
+from typing import Iterator, List, Literal, Optional, Tuple
 
 from ...errors import InputError
-from ..config import SentimentTreeReaderConfig
 from ..instance import Instance
-from . import register_reader
-from .blocks import text_lines
+from ..registry import register_reader
+from .blocks import TextFileConfig, text_lines
+
+
+@dataclass
+class SentimentTreeReaderConfig(TextFileConfig):
+    """PTB-bracketed sentiment trees, one per line, a 0-4 label on every node (SST).
+
+    ``labels``: ``fine`` keeps the five classes; ``binary`` drops neutral (2) and maps 0-1
+    to ``negative``, 3-4 to ``positive`` (SST-2). ``phrases``: one instance per labelled
+    subtree (every phrase, the standard way to train), else the root (sentence) only.
+    """
+
+    type: str = "sentiment_trees"
+    labels: Literal["fine", "binary"] = "fine"
+    phrases: bool = False
+
 
 FINE_LABELS = ("0", "1", "2", "3", "4")
 BINARY_LABELS = {"0": "negative", "1": "negative", "3": "positive", "4": "positive"}
@@ -19,7 +34,7 @@ BINARY_LABELS = {"0": "negative", "1": "negative", "3": "positive", "4": "positi
 Node = Tuple[str, List[str]]  # a subtree's label and its words
 
 
-@register_reader("sentiment_trees")
+@register_reader(SentimentTreeReaderConfig)
 def read_sentiment_trees(path: str, config: SentimentTreeReaderConfig) -> Iterator[Instance]:
     """Instances of ``path`` (the root first, then, with ``phrases``, each subtree's);
     a malformed tree fails with ``file:line``."""

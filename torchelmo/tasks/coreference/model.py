@@ -11,23 +11,52 @@ scoring 0. Training maximises the marginal log-likelihood of the gold antecedent
 when a span has none).
 """
 import random
-from dataclasses import dataclass
-from typing import Dict, List, Sequence
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence
 
 import torch
 from torch import nn
 from torch.nn.utils.rnn import pad_sequence
 
-from ..batching import Batch
-from ..config import CoreferenceConfig
-from ..conll2012_writer import format_document
-from ..coref_metrics import coreference_scores
-from ..coref_spans import NUM_DISTANCE_BUCKETS, candidate_spans, clusters_from_antecedents, distance_buckets
-from ..document import Document, as_document
+from ..batching import TaskBatch
+from ..embedders.config import EmbeddersConfig
+from ..encoder import LstmEncoderConfig
 from ..instance import Instance
-from ..vocabulary import Vocabulary
-from . import register_model
-from .base import Prediction, TaskModel
+from ..models.base import Prediction, TaskModel
+from ..registry import register_model
+from ..schema import POSITIVE, PROBABILITY, check
+from ..vocabulary import TaskVocabulary
+from .document import Document, as_document
+from .metrics import coreference_scores
+from .spans import NUM_DISTANCE_BUCKETS, candidate_spans, clusters_from_antecedents, distance_buckets
+from .writer import format_document
+
+
+@dataclass
+class CoreferenceConfig:
+    """End-to-end span-ranking coreference (Lee et al. 2017) over whole documents.
+
+    Documents are embedded and encoded in segments of whole sentences of up to
+    ``segment_tokens`` tokens. Spans of up to ``max_span_width`` tokens inside a sentence
+    are candidate mentions; the best ``spans_per_token`` × tokens by mention score are kept,
+    and each scores its ``max_antecedents`` nearest kept predecessors and a dummy (no
+    antecedent). ``feature_dim``: width and distance embeddings; ``hidden_dim``: the two
+    hidden layers of the mention and pair scorers. ``max_train_sentences``: train on a
+    random window of that many consecutive sentences of each document (unset: all of it);
+    evaluation always reads whole documents.
+    """
+
+    embedders: EmbeddersConfig
+    type: str = "coreference"
+    encoder: LstmEncoderConfig = field(default_factory=LstmEncoderConfig)
+    dropout: float = check(PROBABILITY, default=0.5)
+    max_span_width: int = check(POSITIVE, default=10)
+    spans_per_token: float = check(POSITIVE, default=0.4)
+    max_antecedents: int = check(POSITIVE, default=50)
+    feature_dim: int = check(POSITIVE, default=20)
+    hidden_dim: int = check(POSITIVE, default=150)
+    segment_tokens: int = check(POSITIVE, default=64)
+    max_train_sentences: Optional[int] = check(POSITIVE, default=None)
 
 
 def _scorer(input_dim: int, hidden_dim: int, dropout: float) -> nn.Sequential:
@@ -73,7 +102,7 @@ class DocumentScores:
     scores: torch.Tensor
 
 
-@register_model("coreference")
+@register_model(CoreferenceConfig, reads=("conll2012",))
 class CoreferenceResolver(TaskModel):
     """``forward`` gives ``top_spans`` ``(documents, k, 2)`` and ``antecedents``
     ``(documents, k)`` (the chosen one's index among the kept spans, -1 for none; both
@@ -83,7 +112,7 @@ class CoreferenceResolver(TaskModel):
     main_metric = "conll_f1"
     prediction_suffix = ".conll"
 
-    def __init__(self, config: CoreferenceConfig, vocabularies: Dict[str, Vocabulary]) -> None:
+    def __init__(self, config: CoreferenceConfig, vocabularies: Dict[str, TaskVocabulary]) -> None:
         super().__init__(config, vocabularies)
         span_dim = 2 * self.encoded_dim + self.embedder.input_dim + config.feature_dim
         self.head_scorer = nn.Linear(self.encoded_dim, 1)
@@ -96,7 +125,7 @@ class CoreferenceResolver(TaskModel):
         """Coreference has no per-token labels (the label vocabulary stays empty)."""
         return None
 
-    def tensorize(self, instances: Sequence[Instance]) -> Batch:
+    def tensorize(self, instances: Sequence[Instance]) -> TaskBatch:
         """The embedders' tensors for every segment of the documents, plus
         ``segment_document`` ``(segments,)`` (which document), ``sentence`` ``(segments, time)``
         (sentence number in its document, -1 for padding) and, when every document has
@@ -127,7 +156,7 @@ class CoreferenceResolver(TaskModel):
             return document
         return document.window(random.randrange(len(document.sentence_lengths) - count + 1), count)
 
-    def forward(self, batch: Batch) -> Dict[str, torch.Tensor]:
+    def forward(self, batch: TaskBatch) -> Dict[str, torch.Tensor]:
         """All segments are embedded and encoded together; documents are scored one by one."""
         embedded, encoded = self.embed_and_encode(batch)
         spans, chosen, losses = [], [], []
@@ -194,7 +223,7 @@ class CoreferenceResolver(TaskModel):
         scores = document.scores
         return (scores.logsumexp(dim=1) - scores.masked_fill(~gold_columns, float("-inf")).logsumexp(dim=1)).sum()
 
-    def decode(self, batch: Batch, output: Dict[str, torch.Tensor]) -> List[Prediction]:
+    def decode(self, batch: TaskBatch, output: Dict[str, torch.Tensor]) -> List[Prediction]:
         predictions = []
         for spans, antecedents in zip(output["top_spans"].tolist(), output["antecedents"].tolist()):
             mentions = [(first, last) for first, last in spans if first >= 0]

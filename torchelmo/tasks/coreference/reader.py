@@ -12,14 +12,37 @@ from CoNLL-U files of the same words (``sentences``, e.g. GUM's ``dep/{name}.con
 import logging
 import os
 import re
-from typing import Dict, Iterator, List, Optional, Tuple
+from dataclasses import dataclass
+from typing import Dict, Iterator, List, Literal, Optional, Tuple
 
 from ...errors import InputError
-from ..config import Conll2012ReaderConfig, ConlluReaderConfig
-from ..document import Cluster, Document, Mention
-from . import register_reader
-from .blocks import text_lines
-from .conllu import read_conllu
+from ..readers.blocks import TextFileConfig, text_lines
+from ..readers.conllu import ConlluReaderConfig, read_conllu
+from ..registry import register_reader
+from ..schema import NON_NEGATIVE, check
+from .document import Cluster, Document, Mention
+
+
+@dataclass
+class Conll2012ReaderConfig(TextFileConfig):
+    """CoNLL-2012 coreference documents: bracketed chains in the last column.
+
+    ``token_column``: the word's column (3 in CoNLL-2012; 1 in OntoGUM's three columns).
+    ``sentences``: take sentence boundaries from a CoNLL-U file of the same words, with
+    ``{name}`` standing for the data file's stem (e.g. GUM's ``dep/{name}.conllu``); made
+    absolute when loaded. ``unmatched_brackets``: ``error``, or ``skip`` (warn and drop).
+    """
+
+    type: str = "conll2012"
+    token_column: int = check(NON_NEGATIVE, default=3)
+    sentences: Optional[str] = None
+    unmatched_brackets: Literal["error", "skip"] = "error"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.sentences is not None:
+            self.sentences = os.path.abspath(self.sentences)
+
 
 logger = logging.getLogger(__name__)
 
@@ -142,7 +165,7 @@ def _sentences_of(path: str, config: Conll2012ReaderConfig) -> Tuple[Optional[Li
     return [x.tokens for x in read_conllu(sentences_path, ConlluReaderConfig())], sentences_path
 
 
-@register_reader("conll2012")
+@register_reader(Conll2012ReaderConfig)
 def read_conll2012(path: str, config: Conll2012ReaderConfig) -> Iterator[Document]:
     """The documents of ``path``; malformed lines fail with ``file:line``."""
     sentences, sentences_path = _sentences_of(path, config)

@@ -15,15 +15,15 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, Optional, Tuple, Union
+from typing import Callable, Dict, Optional, Tuple
 
 from tqdm import tqdm
 
 from .errors import ConfigurationError, ElmoError, ModelDownloadError
-from .files import atomic_path, read_once, write_lines
+from .cache import cache_dir, file_sha256
+from .files import PathLike, atomic_path, read_once, write_lines
 
 logger = logging.getLogger(__name__)
-PathLike = Union[str, os.PathLike]
 BUNDLED_DIR = Path(__file__).parent / "data" / "default"
 DEFAULT_MODEL = "default"
 ALLENNLP_BASE_URL = "https://s3-us-west-2.amazonaws.com/allennlp/models/elmo/"
@@ -65,18 +65,6 @@ PUBLISHED_MODELS: Dict[str, PublishedModel] = {
 
 def model_names() -> Tuple[str, ...]:
     return (DEFAULT_MODEL, *PUBLISHED_MODELS)
-
-
-def cache_dir() -> Path:
-    return Path(os.environ.get("TORCHELMO_CACHE", Path.home() / ".cache" / "torchelmo"))
-
-
-def file_sha256(path: PathLike) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def download(url: str, destination: Path, progress: bool = True,

@@ -10,7 +10,7 @@ import pytest
 
 from torchelmo import ConfigurationError, ElmoEmbedder
 from torchelmo.cli import main
-from torchelmo.models import PUBLISHED_MODELS, ModelDownloadError, resolve_model_files
+from torchelmo.hub import PUBLISHED_MODELS, ModelDownloadError, resolve_model_files
 
 
 class CountingHandler(http.server.SimpleHTTPRequestHandler):

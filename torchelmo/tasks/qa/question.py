@@ -9,8 +9,8 @@ import bisect
 from dataclasses import dataclass, field
 from typing import List, Optional, Sequence, Tuple
 
-from ..tokenizer import Token
-from .instance import Instance
+from ...tokenizer import Token
+from ..instance import Instance
 
 Offsets = List[Tuple[int, int]]  # (start, end) character span of every passage token
 

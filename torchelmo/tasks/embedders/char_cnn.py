@@ -2,7 +2,7 @@
 import torch
 from torch import nn
 
-from ..characters import PADDING_CHARACTER
+from ...characters import PADDING_CHARACTER
 from .config import CharacterCnnConfig
 
 ACTIVATIONS = {"relu": torch.relu, "tanh": torch.tanh}

@@ -14,9 +14,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..errors import ConfigurationError, InputError
+from ...errors import ConfigurationError, InputError
+from ..vocabulary import TaskVocabulary
 from .config import PretrainedEmbeddingConfig
-from .vocabulary import Vocabulary
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ class PretrainedWordEmbedding(nn.Module):
     ``(batch, time, dim)``; padding (id 0) gives zeros, words without a vector the shared
     learned unknown vector. With ``trainable: false`` the pretrained rows stay fixed."""
 
-    def __init__(self, config: PretrainedEmbeddingConfig, vocabulary: Vocabulary) -> None:
+    def __init__(self, config: PretrainedEmbeddingConfig, vocabulary: TaskVocabulary) -> None:
         super().__init__()
         words, vectors = read_vectors(config.path, set(vocabulary.items[2:]))
         row_of = {word: row for row, word in enumerate(words, 2)}

@@ -11,13 +11,13 @@ from typing import List, Optional, Tuple
 import torch
 from torch import nn
 
-from ..elmo import Elmo
-from .batching import Batch
+from ...elmo import Elmo
+from ..batching import TaskBatch
+from ..vocabulary import TaskVocabulary
 from .char_cnn import CharacterCnn
 from .config import EmbeddersConfig
 from .elmo_cache import ElmoLayerCache
 from .pretrained import PretrainedWordEmbedding
-from .vocabulary import Vocabulary
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ class TokenEmbedder(nn.Module):
     """
 
     def __init__(self, config: EmbeddersConfig, num_words: int,
-                 pretrained_words: Optional[Vocabulary] = None) -> None:
+                 pretrained_words: Optional[TaskVocabulary] = None) -> None:
         super().__init__()
         self.words: Optional[nn.Embedding] = None
         self.pretrained: Optional[PretrainedWordEmbedding] = None
@@ -74,7 +74,7 @@ class TokenEmbedder(nn.Module):
         """Whether batches must carry ``characters`` ``(batch, time, 50)``."""
         return self.characters is not None or self.elmo is not None
 
-    def forward(self, batch: Batch) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+    def forward(self, batch: TaskBatch) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
         """Returns the input representation ``(batch, time, input_dim)`` and, with a second
         ELMo mix, the output-side one ``(batch, time, output_dim)`` (else ``None``)."""
         parts: List[torch.Tensor] = []
@@ -100,5 +100,5 @@ class TokenEmbedder(nn.Module):
     def frozen_prefixes(self) -> List[str]:
         """State-dict key prefixes of weights that are loaded from files, not trained
         (the frozen biLM, frozen pretrained vectors): left out of checkpoints."""
-        return (["elmo._elmo_lstm."] if self.frozen_elmo else []) + \
+        return ([f"elmo.{Elmo.bilm_state_prefix()}"] if self.frozen_elmo else []) + \
             (["pretrained.vectors"] if self.frozen_pretrained else [])

@@ -7,7 +7,7 @@ unchanged. Mentions are ``(first, last)`` token indexes into the document, inclu
 from dataclasses import dataclass, field
 from typing import List, Optional, Tuple
 
-from .instance import Instance
+from ..instance import Instance
 
 Mention = Tuple[int, int]  # first and last token of the document (inclusive)
 Cluster = List[Mention]

@@ -10,9 +10,9 @@ from typing import Dict, List, Tuple
 
 import torch
 
-from ..bilm import ElmoBiLm
+from ...bilm import ElmoBiLm
 
-DTYPES = {"float32": torch.float32, "float16": torch.float16}
+CACHE_DTYPES = {"float32": torch.float32, "float16": torch.float16}
 
 
 class ElmoLayerCache:
@@ -20,7 +20,7 @@ class ElmoLayerCache:
 
     def __init__(self, bilm: ElmoBiLm, dtype: str = "float32") -> None:
         self.bilm = bilm
-        self.dtype = DTYPES[dtype]
+        self.dtype = CACHE_DTYPES[dtype]
         self.store: Dict[bytes, torch.Tensor] = {}
         self.nbytes = 0
         self.hits = 0
@@ -49,10 +49,9 @@ class ElmoLayerCache:
         packed = char_ids.new_zeros((len(keys), width, entries[0].size(-1)), dtype=torch.float32)
         for i, entry in enumerate(entries):
             packed[i, : entry.size(0)] = entry.to(packed.device, torch.float32)
-        half = self.bilm.output_dim // 2
-        token_layer = packed[..., :half]
-        layers = [torch.cat([token_layer, token_layer], dim=-1)]
-        layers += list(packed[..., half:].split(self.bilm.output_dim, dim=-1))
+        token_dim = self.bilm.token_dim
+        layers = [self.bilm.layer_zero(packed[..., :token_dim])]
+        layers += list(packed[..., token_dim:].split(self.bilm.output_dim, dim=-1))
         ends = torch.tensor(lengths, device=char_ids.device)[:, None] + 2
         mask = torch.arange(width, device=char_ids.device)[None] < ends
         return layers, mask.long()
@@ -61,8 +60,7 @@ class ElmoLayerCache:
         longest = max(lengths[i] for i in indexes)
         with torch.no_grad():
             activations = self.bilm(char_ids[indexes, :longest])["activations"]
-        half = activations[0].size(-1) // 2
-        joined = torch.cat([activations[0][..., :half], *activations[1:]], dim=-1)
+        joined = torch.cat([self.bilm.token_layer_of(activations), *activations[1:]], dim=-1)
         for row, i in enumerate(indexes):
             entry = joined[row, : lengths[i] + 2].to("cpu", self.dtype).clone()
             self.store[keys[i]] = entry

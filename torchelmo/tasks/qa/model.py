@@ -13,21 +13,44 @@ decoding takes the span with the best ``log p(start) + log p(end)`` among those 
 """
 import json
 import random
-from typing import Any, Dict, List, Sequence, Tuple
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import torch
 from torch import nn
 
 from ...errors import ConfigurationError, InputError
-from ..batching import Batch
-from ..config import LstmEncoderConfig, SpanQaConfig
-from ..encoder import LstmEncoder
+from ..batching import TaskBatch
+from ..embedders.config import EmbeddersConfig
+from ..encoder import LstmEncoder, LstmEncoderConfig
 from ..instance import Instance
-from ..question import Question
-from ..squad_metrics import squad_scores
-from ..vocabulary import Vocabulary
-from . import register_model
-from .base import Prediction, TaskModel
+from ..models.base import Prediction, TaskModel
+from ..registry import register_model
+from ..schema import POSITIVE, PROBABILITY, check
+from ..vocabulary import TaskVocabulary
+from .metrics import squad_scores
+from .question import Question
+
+
+@dataclass
+class SpanQaConfig:
+    """Extractive question answering, BiDAF-style (Seo et al. 2017).
+
+    ``encoder``: the contextual BiLSTM shared by passage and question; ``modelling``: the
+    BiLSTM over the attended passage; the end scores read a further one-layer BiLSTM of the
+    same size. Predicted answers have at most ``max_answer_length`` tokens.
+    ``max_train_passage_tokens``: in training, a longer passage is cut to a random window of
+    that many tokens that holds the gold answer (unset: whole passages); evaluation and
+    prediction always read whole passages.
+    """
+
+    embedders: EmbeddersConfig
+    type: str = "span_qa"
+    encoder: LstmEncoderConfig = field(default_factory=lambda: LstmEncoderConfig(hidden_size=100, num_layers=1))
+    modelling: LstmEncoderConfig = field(default_factory=lambda: LstmEncoderConfig(hidden_size=100, num_layers=2))
+    dropout: float = check(PROBABILITY, default=0.2)
+    max_answer_length: int = check(POSITIVE, default=30)
+    max_train_passage_tokens: Optional[int] = check(POSITIVE, default=400)
 
 
 def best_spans(start_scores: torch.Tensor, end_scores: torch.Tensor, max_length: int
@@ -71,7 +94,7 @@ class BidirectionalAttention(nn.Module):
         return torch.cat([passage, to_question, passage * to_question, passage * to_passage], dim=-1)
 
 
-@register_model("span_qa")
+@register_model(SpanQaConfig, reads=("squad",))
 class SpanQa(TaskModel):
     """``forward`` gives ``start_scores`` and ``end_scores`` ``(batch, time)`` (log-softmax
     over the passage, ``-inf`` at padding) and, when every question has a gold span,
@@ -80,7 +103,7 @@ class SpanQa(TaskModel):
     main_metric = "f1"
     prediction_suffix = ".json"  # SQuAD's official prediction file: {question id: answer}
 
-    def __init__(self, config: SpanQaConfig, vocabularies: Dict[str, Vocabulary]) -> None:
+    def __init__(self, config: SpanQaConfig, vocabularies: Dict[str, TaskVocabulary]) -> None:
         super().__init__(config, vocabularies)
         dim = self.encoded_dim
         self.attention = BidirectionalAttention(dim)
@@ -98,17 +121,17 @@ class SpanQa(TaskModel):
 
     @classmethod
     def build_vocabularies(cls, config: SpanQaConfig, instances: Sequence[Instance],
-                           evaluation_instances: Sequence[Instance] = ()) -> Dict[str, Vocabulary]:
+                           evaluation_instances: Sequence[Instance] = ()) -> Dict[str, TaskVocabulary]:
         """Words of every question and of every passage once (however many questions it has)."""
         return super().build_vocabularies(config, _texts(instances), _texts(evaluation_instances))
 
-    def tensorize(self, instances: Sequence[Instance]) -> Batch:
+    def tensorize(self, instances: Sequence[Instance]) -> TaskBatch:
         """The embedders' tensors of the passages and the questions, keys prefixed
         ``passage_`` and ``question_``; ``passage_offsets`` ``(batch, time, 2)``, each token's
         character span in its context; ``span_start``/``span_end`` ``(batch,)`` when every
         question has a gold span."""
         questions = [self._training_view(_as_question(x)) for x in instances]
-        batch: Batch = {}
+        batch: TaskBatch = {}
         for side, texts in (("passage", [q.tokens for q in questions]), ("question", [q.question for q in questions])):
             tensors = super().tensorize([Instance(tokens=tokens) for tokens in texts])
             batch.update({f"{side}_{key}": value for key, value in tensors.items()})
@@ -136,7 +159,7 @@ class SpanQa(TaskModel):
         window.span = (window.span[0], min(window.span[1], size - 1))
         return window
 
-    def forward(self, batch: Batch) -> Dict[str, torch.Tensor]:
+    def forward(self, batch: TaskBatch) -> Dict[str, torch.Tensor]:
         passage, passage_mask = self._encode(batch, "passage")
         question, question_mask = self._encode(batch, "question")
         attended = self.attention(passage, passage_mask, question, question_mask)
@@ -150,7 +173,7 @@ class SpanQa(TaskModel):
                               + nn.functional.nll_loss(end_scores, batch["span_end"]))
         return output
 
-    def _encode(self, batch: Batch, side: str) -> Tuple[torch.Tensor, torch.Tensor]:
+    def _encode(self, batch: TaskBatch, side: str) -> Tuple[torch.Tensor, torch.Tensor]:
         """One side's contextual vectors ``(batch, time, encoded_dim)`` and mask."""
         prefix = side + "_"
         tensors = {key[len(prefix):]: value for key, value in batch.items() if key.startswith(prefix)}
@@ -160,7 +183,7 @@ class SpanQa(TaskModel):
     def _log_softmax(logits: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         return logits.squeeze(-1).masked_fill(~mask, float("-inf")).log_softmax(dim=-1)
 
-    def decode(self, batch: Batch, output: Dict[str, torch.Tensor]) -> List[Prediction]:
+    def decode(self, batch: TaskBatch, output: Dict[str, torch.Tensor]) -> List[Prediction]:
         """``start``/``end``: the answer's characters in its context; ``tokens``: its first
         and last passage token; ``score``: p(start) · p(end)."""
         first, last, score = best_spans(output["start_scores"], output["end_scores"], self.config.max_answer_length)

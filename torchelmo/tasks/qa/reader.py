@@ -16,21 +16,32 @@ naming the file and the question.
 """
 import json
 import logging
+from dataclasses import dataclass
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from ...errors import InputError
 from ...tokenizer import tokenize_with_offsets
-from ..config import SquadReaderConfig
-from ..question import Offsets, Question, token_offsets, token_span
-from . import register_reader
-from .blocks import decode_file
+from ..readers.blocks import TextFileConfig, decode_file
+from ..registry import register_reader
+from .question import Offsets, Question, token_offsets, token_span
+
+
+@dataclass
+class SquadReaderConfig(TextFileConfig):
+    """SQuAD JSON (``data[].paragraphs[].{context, qas[]}``), or JSON lines of
+    ``{"id", "context", "question"}`` (optionally ``"answers"`` as in SQuAD), tokenized by
+    :mod:`torchelmo.tokenizer`. A question none of whose answers has an offset
+    (``answer_start: -1``) is skipped and counted in the log; other bad records are errors."""
+
+    type: str = "squad"
+
 
 logger = logging.getLogger(__name__)
 
 Passage = Tuple[List[str], Offsets]
 
 
-@register_reader("squad")
+@register_reader(SquadReaderConfig)
 def read_squad(path: str, config: SquadReaderConfig) -> Iterator[Question]:
     """The questions of ``path`` in file order."""
     skipped = 0

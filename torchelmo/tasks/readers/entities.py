@@ -8,7 +8,7 @@ mention inside (or crossing into) an earlier, longer kept mention is dropped.
 import re
 from typing import Dict, List, Tuple
 
-from ..errors import InputError
+from ...errors import InputError
 
 _BRACKET = re.compile(r"\((?P<open>[^()]+)(?P<single>\))?|(?P<close>[^()]+)\)")
 Span = Tuple[int, int, str]  # first token, last token (inclusive), type

@@ -1,0 +1,2 @@
+"""Extractive question answering (SQuAD): questions and offsets, the BiDAF-style span model,
+the SQuAD reader, and exact match / F1."""
