@@ -53,3 +53,21 @@ def test_padding_and_shapes():
 def test_rejects_untokenized_input():
     with pytest.raises(TypeError, match="tokenized"):
         batch_to_ids(["not", "tokenized"])
+
+
+def test_char_ids_module_runs_without_torch():
+    """torchelmo/char_ids.py (what batch_to_ids builds on) loads and works with torch unavailable."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import torchelmo
+
+    path = Path(torchelmo.__file__).with_name("char_ids.py")
+    code = ("import importlib.util, json, sys; sys.modules['torch'] = None; "
+            f"spec = importlib.util.spec_from_file_location('char_ids', {str(path)!r}); "
+            "module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module); "
+            "print(json.dumps(module.batch_char_ids([['a', 'é'], []])))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(result.stdout) == [[row(259, 98, 260), row(259, 196, 170, 260)], [[0] * 50, [0] * 50]]

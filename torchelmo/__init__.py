@@ -22,5 +22,15 @@ __all__ = [
     "load_weights", "save_weights", "remove_sentence_boundaries", "tokenize",
     "ElmoError", "ConfigurationError", "InputError", "WeightFileError", "TokensError", "OutputError",
     "OutputExistsError", "ResumeError", "LockedError", "ModelDownloadError", "Interrupted",
-    "HardwareError", "unsupported_reason",
+    "HardwareError", "unsupported_reason", "export_onnx",
 ]
+
+
+def __getattr__(name: str):
+    """``export_onnx`` (:mod:`torchelmo.integrations.onnx_export`), imported on first use: it
+    loads the ``onnx`` package, which most users never need."""
+    if name == "export_onnx":
+        from .integrations.onnx_export import export_onnx
+
+        return export_onnx
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

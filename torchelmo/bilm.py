@@ -10,22 +10,26 @@ streams, see :mod:`torchelmo.row_streams`). It also owns the LSTM state between 
 """
 import logging
 import os
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from pathlib import Path
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 from torch import nn
 
 from .char_encoder import CharacterEncoder
-from .characters import BOS_TOKEN, EOS_TOKEN
 from .errors import ConfigurationError
 from .gemm import check_precision
 from .lstm import ElmoLstm, LstmState
+from .model_files import ModelFiles
 from .options import ElmoOptions
 from .row_streams import StreamLayout, stream_tokens
 from .sentence_boundaries import add_sentence_boundaries, remove_sentence_boundaries
 from .states import StateMode, resolve_state_mode, warm_state_for
 from .weights import check_weight_file, load_weights
 from .files import PathLike
+
+if TYPE_CHECKING:
+    from .efml.options import EfmlOptions
 
 logger = logging.getLogger(__name__)
 Sentence = Sequence[str]
@@ -36,7 +40,8 @@ class ElmoBiLm(nn.Module):
 
     Parameters
     ----------
-    options : the architecture.
+    options : the architecture (:class:`~torchelmo.options.ElmoOptions`, or an EFML model's
+        :class:`~torchelmo.efml.options.EfmlOptions` with its ``token_encoder``).
     state : where each batch row's LSTM state starts (see :mod:`torchelmo.states`):
         ``"carry"`` (default; from the state the same row ended the previous batch with, as
         AllenNLP and bilm-tf), ``"zero"`` (from zeros) or ``"warm"`` (from one fixed state
@@ -44,19 +49,29 @@ class ElmoBiLm(nn.Module):
         its batch).
     requires_grad : train the biLM's own weights (fine-tuning); frozen by default.
     stateful : the former switch, kept as an alias: ``True`` is ``"carry"``, ``False`` ``"zero"``.
+    token_encoder : the token layer, when not the AllenNLP character CNN of ``options``
+        (an EFML model's :class:`~torchelmo.efml.token_encoder.EfmlTokenEncoder`).
+    warmup_text : the warm-up text of ``"warm"`` (one whitespace-tokenized sentence per
+        line) when not the shipped English one; needed for EFML models.
     """
 
-    def __init__(self, options: ElmoOptions, state: Union[StateMode, bool, None] = None,
-                 requires_grad: bool = False, stateful: Optional[bool] = None) -> None:
+    def __init__(self, options: Union[ElmoOptions, "EfmlOptions"], state: Union[StateMode, bool, None] = None,
+                 requires_grad: bool = False, stateful: Optional[bool] = None,
+                 token_encoder: Optional[nn.Module] = None, warmup_text: Optional[PathLike] = None) -> None:
         super().__init__()
         options.check_fits_in_memory()
         self.options = options
-        self.char_encoder = CharacterEncoder(options.char_cnn, options.lstm.projection_dim)
+        if token_encoder is None and not isinstance(options, ElmoOptions):
+            raise ConfigurationError("an ELMoForManyLangs model's biLM needs its token_encoder (use ElmoBiLm.from_efml)")
+        self.char_encoder = token_encoder if token_encoder is not None else \
+            CharacterEncoder(options.char_cnn, options.lstm.projection_dim)
         self.lstm = ElmoLstm(options.lstm, options.lstm.projection_dim)
         self.requires_grad_(requires_grad)
         # (2 + vocab, projection_dim): <S>, </S>, then the cached vocabulary (see cache_vocabulary).
         self.register_buffer("word_embedding", None, persistent=False)
         self.weight_file: Optional[str] = None  # what the warm state is looked up by
+        self.other_weight_files: Tuple[str, ...] = ()  # further files the weights came from
+        self.warmup_text = None if warmup_text is None else Path(warmup_text)
         self._state_mode = resolve_state_mode(state, stateful)
         self._carried: Optional[LstmState] = None  # carry: the state each row ended with
         self._warm: Optional[LstmState] = None  # warm: the start of every row (1 row), once resolved
@@ -74,6 +89,34 @@ class ElmoBiLm(nn.Module):
         if model.state_mode == "warm":
             model.warm_state()
         return model
+
+    @classmethod
+    def from_efml(cls, model_dir: PathLike, **kwargs) -> "ElmoBiLm":
+        """Build from an ELMoForManyLangs model folder (see :mod:`torchelmo.efml`); ``kwargs``
+        as the constructor's. ``state="warm"`` needs a ``warmup_text`` in the model's language."""
+        from .efml.model import read_model
+
+        efml = read_model(model_dir)
+        model = cls(efml.options, token_encoder=efml.token_encoder(), **kwargs)
+        efml.load_lstm(model.lstm)
+        model.weight_file, model.other_weight_files = efml.encoder_file, (efml.token_embedder_file,)
+        logger.info("Loaded the ELMoForManyLangs model %s", efml.directory)
+        if model.state_mode == "warm":
+            model.warm_state()
+        return model
+
+    @classmethod
+    def from_model_files(cls, files: ModelFiles, **kwargs) -> "ElmoBiLm":
+        """Build from a model on disk in either format (see :mod:`torchelmo.model_files`)."""
+        if files.efml_dir is not None:
+            return cls.from_efml(files.efml_dir, **kwargs)
+        return cls.from_files(files.options_file, files.weight_file, **kwargs)
+
+    def batch_to_ids(self, batch: Sequence[Sentence]) -> torch.Tensor:
+        """Tokenized sentences -> the ids :meth:`forward` reads, by this model's token layer:
+        :func:`torchelmo.batch_to_ids` ``(batch, timesteps, 50)`` for AllenNLP models, an EFML
+        model's own ids ``(batch, timesteps, 1 + max_characters_per_token)``."""
+        return self.char_encoder.batch_to_ids(batch)
 
     @property
     def output_dim(self) -> int:
@@ -141,6 +184,9 @@ class ElmoBiLm(nn.Module):
         computed now (in fp32 whatever the inference settings) and cached (see
         :mod:`torchelmo.states`)."""
         if self._warm is None:
+            if self.warmup_text is None and not isinstance(self.char_encoder, CharacterEncoder):
+                raise ConfigurationError("state 'warm' with an ELMoForManyLangs model needs a warm-up text in the "
+                                         "model's language (the shipped one is English)", hint="warmup_text")
             settings = self._inference
             self._configure_layers("fp32", False)
             try:
@@ -204,7 +250,7 @@ class ElmoBiLm(nn.Module):
         Index 0 of ``tokens`` is the padding entry (word id 0 marks padding).
         """
         with torch.no_grad():
-            self.word_embedding = self.char_encoder.embed_words([BOS_TOKEN, EOS_TOKEN, *tokens])
+            self.word_embedding = self.char_encoder.embed_words([*self.char_encoder.boundary_tokens, *tokens])
 
     def _token_layer(self, char_ids: torch.Tensor, word_ids: Optional[torch.Tensor]):
         table = self.word_embedding
@@ -275,7 +321,7 @@ class ElmoBiLm(nn.Module):
         empty = torch.zeros(self.num_layers, 0, self.output_dim)
         if not layout.segments:
             return [[empty.clone() for _ in batch] for batch in batches], None
-        words, index = stream_tokens(batches, layout)
+        words, index = stream_tokens(batches, layout, self.char_encoder.boundary_tokens)
         vectors = self.char_encoder.embed_words(words)
         vectors = torch.cat([vectors, vectors.new_zeros(1, vectors.size(1))])  # zeros past the ends
         lstm_layers, final = self.lstm.forward_streams(vectors, layout.segments, index.to(vectors.device),

@@ -1,10 +1,10 @@
 """The context-insensitive token layer: characters -> CNN -> highway -> projection."""
-from typing import Sequence
+from typing import Callable, Sequence
 
 import torch
 from torch import nn
 
-from .characters import BOS_CHAR_IDS, EOS_CHAR_IDS, MAX_WORD_LENGTH, batch_to_ids
+from .characters import BOS_CHAR_IDS, BOS_TOKEN, EOS_CHAR_IDS, EOS_TOKEN, MAX_WORD_LENGTH, batch_to_ids
 from .gemm import linear
 from .highway import Highway
 from .options import CharCNNOptions
@@ -23,6 +23,14 @@ def max_over_time(x: torch.Tensor, conv: nn.Conv1d) -> torch.Tensor:
     windows = x.unfold(1, width, 1).transpose(2, 3).flatten(2)  # (n, 50 - width + 1, width * dim)
     weight = conv.weight.permute(0, 2, 1).flatten(1)  # (filters, width * dim), same order
     return linear(windows, weight, conv.bias).amax(dim=1)
+
+
+def embed_distinct(embed: Callable[[torch.Tensor], torch.Tensor], ids: torch.Tensor) -> torch.Tensor:
+    """``embed`` ``(n, width)`` ids -> ``(n, dim)`` vectors, run on each distinct row of ``ids``
+    once, ``CNN_CHUNK_TOKENS`` rows at a time."""
+    distinct, inverse = torch.unique(ids, dim=0, return_inverse=True)
+    vectors = [embed(distinct[i:i + CNN_CHUNK_TOKENS]) for i in range(0, distinct.size(0), CNN_CHUNK_TOKENS)]
+    return torch.cat(vectors)[inverse]
 
 
 class CharacterEncoder(nn.Module):
@@ -50,6 +58,13 @@ class CharacterEncoder(nn.Module):
     def output_dim(self) -> int:
         return self.projection.out_features
 
+    boundary_tokens = (BOS_TOKEN, EOS_TOKEN)  # the strings embed_words reads as sentence markers
+
+    @staticmethod
+    def batch_to_ids(batch: Sequence[Sequence[str]]) -> torch.Tensor:
+        """The input of :meth:`forward`: :func:`torchelmo.batch_to_ids`."""
+        return batch_to_ids(batch)
+
     def embed_tokens(self, char_ids: torch.Tensor) -> torch.Tensor:
         """``(n, 50)`` character ids -> ``(n, projection_dim)`` token vectors."""
         x = self.char_embedding(char_ids)  # (n, 50, embedding_dim)
@@ -58,10 +73,7 @@ class CharacterEncoder(nn.Module):
 
     def embed_distinct(self, char_ids: torch.Tensor) -> torch.Tensor:
         """As :meth:`embed_tokens`, computing each distinct row once, in chunks."""
-        distinct, inverse = torch.unique(char_ids, dim=0, return_inverse=True)
-        vectors = [self.embed_tokens(distinct[i:i + CNN_CHUNK_TOKENS])
-                   for i in range(0, distinct.size(0), CNN_CHUNK_TOKENS)]
-        return torch.cat(vectors)[inverse]
+        return embed_distinct(self.embed_tokens, char_ids)
 
     def embed_words(self, words: Sequence[str]) -> torch.Tensor:
         """Token strings (``<S>``/``</S>`` allowed) -> ``(len(words), projection_dim)``."""

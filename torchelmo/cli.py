@@ -34,11 +34,7 @@ def _add_embed_parser(subparsers) -> None:
     layers.add_argument("--all", action="store_true", help="all three layers: (3, tokens, dim)")
     layers.add_argument("--top", action="store_true", help="the top LSTM layer: (tokens, dim)")
     layers.add_argument("--average", action="store_true", help="the average of the layers: (tokens, dim)")
-    p.add_argument("--options-file", help="ELMo options.json (default: the bundled model)")
-    p.add_argument("--weight-file", help="ELMo weights.hdf5 (default: the bundled model)")
-    p.add_argument("--model", help="a model by name instead of files: 'default' (bundled) or one of "
-                   "AllenNLP's published models (small, medium, original, original-5.5B, pubmed, "
-                   "portuguese), downloaded once into ~/.cache/torchelmo")
+    _add_model_flags(p)
     p.add_argument("--batch-size", type=int, default=64, help="sentences per batch (default 64)")
     p.add_argument("--cuda-device", type=int, default=-1, help="GPU index; -1 for CPU (default)")
     p.add_argument("--forget-sentences", action="store_true",
@@ -61,6 +57,9 @@ def _add_embed_parser(subparsers) -> None:
                    help="where each sentence's LSTM state starts: carry (default, like allennlp: the state "
                         "its batch row ended the previous batch with), zero, or warm (one fixed state: "
                         "vectors independent of the batch; docs/state.md)")
+    p.add_argument("--warmup-text", metavar="FILE",
+                   help="the warm-up text of --state warm (one tokenized sentence per line) in the model's "
+                        "language; needed for ELMoForManyLangs models (the shipped one is English)")
     p.add_argument("--dtype", choices=OUTPUT_DTYPES, default="float32",
                    help="the output's values: float32 (default) or float16 (half the size)")
     p.add_argument("--compression", choices=COMPRESSIONS, default="none",
@@ -71,9 +70,12 @@ def _add_embed_parser(subparsers) -> None:
                    help="none (default): one vector per token; mean: one per sentence, (3, dim) with --all, "
                         "(dim,) otherwise")
     p.add_argument("--tokenize", action="store_true",
-                   help="INPUT holds raw text: tokenize each line with spaCy's English rules (torchelmo.tokenizer) "
-                        "instead of splitting it on whitespace; sentence_to_index keeps the lines, and each "
-                        "dataset gets 'tokens' and 'token_offsets' attributes")
+                   help="INPUT holds raw text: tokenize each line with spaCy's rules for --language "
+                        "(torchelmo.tokenizer) instead of splitting it on whitespace; sentence_to_index keeps the "
+                        "lines, and each dataset gets 'tokens' and 'token_offsets' attributes")
+    p.add_argument("--language", default="en", metavar="CODE",
+                   help="the spaCy language code of --tokenize (default en), e.g. zh, ru, fi for an "
+                        "ELMoForManyLangs model")
     p.add_argument("--window", type=int, default=0, metavar="N",
                    help="embed sentences longer than N tokens in overlapping windows of N tokens, stitched "
                         "back to full length (memory bounded by N; no --max-sentence-length limit unless "
@@ -81,6 +83,46 @@ def _add_embed_parser(subparsers) -> None:
     p.add_argument("--window-overlap", type=int, metavar="K",
                    help="tokens shared by consecutive windows, 0 <= K < N/2 (default N // 4); needs --window")
     p.set_defaults(func=_run_embed)
+
+
+def _add_model_flags(p) -> None:
+    """--options-file, --weight-file, --model: which biLM (as ElmoEmbedder chooses it)."""
+    p.add_argument("--options-file", help="ELMo options.json (default: the bundled model)")
+    p.add_argument("--weight-file", help="ELMo weights.hdf5 (default: the bundled model)")
+    p.add_argument("--model", help="a model by name instead of files: 'default' (bundled) or one of "
+                   "AllenNLP's published models (small, medium, original, original-5.5B, pubmed, "
+                   "portuguese) or efml-CODE (ELMoForManyLangs, 44 languages), downloaded once into "
+                   "~/.cache/torchelmo; or a model folder (AllenNLP's "
+                   "options.json + weights.hdf5, or an ELMoForManyLangs model)")
+
+
+def _add_export_parser(subparsers) -> None:
+    p = subparsers.add_parser("export", help="export the biLM for serving elsewhere (ONNX)",
+                              description="Export the biLM to other runtimes; see docs/onnx.md.")
+    formats = p.add_subparsers(dest="export_format", required=True)
+    onnx = formats.add_parser(
+        "onnx", parents=[_common()], help="the biLM as an ONNX graph (any batch size and length)",
+        description="Write the biLM as an ONNX graph: input char_ids int64 (batch, timesteps, 50) as "
+                    "batch_to_ids makes it; outputs layers float32 (3, batch, timesteps, dim) without <S>/</S>, "
+                    "zeros at padding, and mask int64 (batch, timesteps). The time loop is a Scan in the graph.")
+    onnx.add_argument("output_file", help="the .onnx file to write")
+    _add_model_flags(onnx)
+    onnx.add_argument("--state", choices=("zero", "warm"), default="zero",
+                      help="where every sentence's LSTM state starts: zero (default) or warm (the model's warm "
+                           "state, baked into the graph; docs/state.md)")
+    onnx.add_argument("--state-io", action="store_true",
+                      help="add inputs initial_hidden/initial_memory and outputs final_hidden/final_memory, for "
+                           "callers that carry state between batches (instead of --state)")
+    onnx.add_argument("--overwrite", action="store_true", help="replace OUTPUT_FILE if it exists")
+    onnx.set_defaults(func=_run_export_onnx)
+
+
+def _run_export_onnx(args: argparse.Namespace) -> None:
+    from .integrations.onnx_export import OPSET, export_onnx
+
+    path = export_onnx(args.output_file, args.options_file, args.weight_file, model=args.model, state=args.state,
+                       state_io=args.state_io, overwrite=args.overwrite)
+    logger.info("Wrote %s (ONNX opset %d)", path, OPSET)
 
 
 def _add_input_policy_flags(p, blank_lines=BLANK_LINES) -> None:
@@ -117,10 +159,14 @@ def _run_embed(args: argparse.Namespace) -> None:
                              compression_level=args.compression_level, pool=args.pool, window=args.window,
                              window_overlap=args.window_overlap)
     policy = _input_policy(args)
-    embedder = ElmoEmbedder(args.options_file, args.weight_file, cuda_device=process_cuda_device(args.cuda_device),
-                            model=args.model, precision=args.precision, compile=args.compile, state=args.state)
-    embed_file(embedder, args.input_file, args.output_file, settings, policy, tokenize=args.tokenize,
-               resume=args.resume, overwrite=args.overwrite)
+
+    def load_embedder() -> ElmoEmbedder:  # after the input is checked: bad input is reported first
+        return ElmoEmbedder(args.options_file, args.weight_file, cuda_device=process_cuda_device(args.cuda_device),
+                            model=args.model, precision=args.precision, compile=args.compile, state=args.state,
+                            warmup_text=args.warmup_text)
+
+    embed_file(load_embedder, args.input_file, args.output_file, settings, policy, tokenize=args.tokenize,
+               resume=args.resume, overwrite=args.overwrite, language=args.language)
     logger.info("Wrote %s", args.output_file)
 
 
@@ -307,6 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_task_parser(subparsers)
     _add_train_parser(subparsers)
     _add_evaluate_parser(subparsers)
+    _add_export_parser(subparsers)
     return parser
 
 
@@ -324,6 +371,7 @@ CLI_HINTS = {
                             ("max_sentence_length", "split long sentences or raise --max-sentence-length")),
     "sentence_keys": (("use_sentence_keys", "drop --use-sentence-keys to key datasets by line index"),),
     "model_files": (("options_file", "or download the files elsewhere and pass --options-file and --weight-file"),),
+    "warmup_text": (("warmup_text", "pass --warmup-text FILE in the model's language, or use --state zero"),),
 }
 
 

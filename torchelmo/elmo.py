@@ -33,12 +33,16 @@ class Elmo(BiLmControls, nn.Module):
     module : a prebuilt :class:`ElmoBiLm` to use instead of loading files (its state mode
         is kept unless ``state`` or ``stateful`` is given).
     stateful : the former switch, an alias of ``state``: ``True`` is ``"carry"``, ``False`` ``"zero"``.
-    model : a model name instead of files (see :func:`torchelmo.hub.resolve_model_files`).
+    model : a model name or folder instead of files, in either format (AllenNLP, or an
+        ELMoForManyLangs folder; see :func:`torchelmo.hub.resolve_model`). Character ids
+        for ``forward`` then come from ``elmo.bilm.batch_to_ids(sentences)``.
     state : where each sentence's LSTM state starts: ``"carry"`` (default; from the state
         the same batch row ended the previous batch with, like AllenNLP), ``"zero"`` or
         ``"warm"`` (a fixed state; outputs independent of the batch). See
         :mod:`torchelmo.states`. ``get_state()``, ``set_state()``, ``reset_states()`` and
         ``set_inference()`` act on the biLM.
+    warmup_text : the warm-up text of ``"warm"`` in the model's language (needed for
+        ELMoForManyLangs models).
     """
 
     def __init__(self, options_file: Optional[PathLike] = None, weight_file: Optional[PathLike] = None,
@@ -47,13 +51,12 @@ class Elmo(BiLmControls, nn.Module):
                  vocab_to_cache: Optional[List[str]] = None, keep_sentence_boundaries: bool = False,
                  scalar_mix_parameters: Optional[Sequence[float]] = None,
                  module: Optional[ElmoBiLm] = None, stateful: Optional[bool] = None, model: Optional[str] = None,
-                 state: Optional[StateMode] = None) -> None:
+                 state: Optional[StateMode] = None, warmup_text: Optional[PathLike] = None) -> None:
         super().__init__()
         if module is None:
-            from .hub import resolve_model_files  # the bundled default when no files are given
-            options_file, weight_file = resolve_model_files(options_file, weight_file, model)
-            module = ElmoBiLm.from_files(options_file, weight_file, state=state, stateful=stateful,
-                                         requires_grad=requires_grad)
+            from .hub import resolve_model  # the bundled default when no files are given
+            module = ElmoBiLm.from_model_files(resolve_model(options_file, weight_file, model), state=state,
+                                               stateful=stateful, requires_grad=requires_grad, warmup_text=warmup_text)
         elif state is not None or stateful is not None:
             module.set_state_mode(resolve_state_mode(state, stateful))
         self._elmo_lstm = module

@@ -50,7 +50,7 @@ import re
 import shutil
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass
-from typing import Any, Callable, Dict, Iterator, List, Optional, Protocol, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Protocol, Sequence, Tuple, Union, runtime_checkable
 
 import h5py
 import numpy as np
@@ -81,6 +81,7 @@ JOB_FILE = "job.json"
 DATASET_OVERHEAD = 4096  # bytes an HDF5 dataset needs beyond its values (headers, index), generously
 
 
+@runtime_checkable
 class JobEmbedder(Protocol):
     """What a job needs from the embedder (:class:`~torchelmo.ElmoEmbedder` is one): its model
     files, device and vector-changing settings, its carried state, and batches embedded."""
@@ -570,27 +571,33 @@ def run_embedding_job(embedder: JobEmbedder, source: SentenceFile, output_path: 
     barrier()
 
 
-def embed_file(embedder: JobEmbedder, input_file: Source, output_path: PathLike,
+def embed_file(embedder: Union[JobEmbedder, Callable[[], JobEmbedder]], input_file: Source, output_path: PathLike,
                settings: Optional[EmbedSettings] = None, input_policy: Optional[InputPolicy] = None,
-               tokenize: bool = False, resume: bool = False, overwrite: bool = False, progress: bool = True) -> None:
+               tokenize: bool = False, resume: bool = False, overwrite: bool = False, progress: bool = True,
+               language: str = "en") -> None:
     """Embed a sentence file into ``output_path``: the one assembly behind ``torchelmo embed``
     and :meth:`ElmoEmbedder.embed_file <torchelmo.ElmoEmbedder.embed_file>`.
 
-    Opens ``input_file`` (a path, ``-``, or a file object; raw text with ``tokenize``) under
+    Opens ``input_file`` (a path, ``-``, or a file object; raw text with ``tokenize``, by the
+    tokenizer rules of ``language``) under
     ``input_policy`` (default: :class:`InputPolicy` with the sentence-length limit of
     :func:`default_max_sentence_length` for ``settings.window``), runs :func:`run_embedding_job`
     as this process's shard under ``torchrun`` (rank and world size from its environment; a
     single process otherwise), and warns about skipped lines. Raises what
     :func:`run_embedding_job` raises, and :class:`InputError` for input that cannot be read.
+    ``embedder`` may also be a function that makes one: it is called once the input is open and
+    checked, so bad input is reported before a model loads.
     """
     settings = EmbedSettings() if settings is None else settings
     if input_policy is None:
         input_policy = InputPolicy(max_sentence_length=default_max_sentence_length(settings.window))
-    context = DistributedContext.from_environment(embedder.device.type)
     completed = False
-    source = None
+    source = context = None
     try:
-        source = open_sentence_file(input_file, input_policy, tokenize=tokenize)
+        source = open_sentence_file(input_file, input_policy, tokenize=tokenize, language=language)
+        if not isinstance(embedder, JobEmbedder):
+            embedder = embedder()
+        context = DistributedContext.from_environment(embedder.device.type)
         run_embedding_job(embedder, source, output_path, settings, resume=resume, overwrite=overwrite,
                           progress=progress, rank=context.rank, world_size=context.world_size,
                           barrier=context.barrier)
@@ -598,7 +605,8 @@ def embed_file(embedder: JobEmbedder, input_file: Source, output_path: PathLike,
     finally:
         if source is not None:
             source.close()
-        context.close(completed)
+        if context is not None:
+            context.close(completed)
     if source.skipped:
         logger.warning("Skipped %d line(s) (see the skipped_lines attribute): %s", len(source.skipped),
                        ", ".join(str(i + 1) for i in source.skipped[:20]))

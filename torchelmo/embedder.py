@@ -8,10 +8,10 @@ import numpy as np
 import torch
 
 from .bilm import BiLmControls, ElmoBiLm
-from .characters import batch_to_ids
 from .gemm import check_inference_support
 from .errors import ConcurrentUseError, TokensError
-from .hub import resolve_model_files
+from .cache import file_sha256
+from .hub import resolve_model
 from .embed_job import EmbedSettings, embed_file
 from .row_streams import STREAM_BATCHES
 from .sentences import InputPolicy
@@ -67,7 +67,9 @@ class ElmoEmbedder(BiLmControls):
     cuda_device : GPU index, or -1 for the CPU.
     model : a model name instead of files: ``"default"`` (bundled) or one of AllenNLP's
         published models (``"small"``, ``"medium"``, ``"original"``, ``"original-5.5B"``, ...),
-        downloaded once into the cache (see :mod:`torchelmo.hub`).
+        downloaded once into the cache (see :mod:`torchelmo.hub`); or a model folder:
+        AllenNLP's ``options.json`` + ``weights.hdf5``, or an ELMoForManyLangs model
+        (see :mod:`torchelmo.efml`).
     state : where each sentence's LSTM state starts: ``"carry"`` (default; from the state
         the same batch row ended the previous batch with, as AllenNLP does), ``"zero"`` or
         ``"warm"`` (one fixed state: a sentence's vectors do not depend on its batch); see
@@ -78,6 +80,8 @@ class ElmoEmbedder(BiLmControls):
         (measured in docs/speed.md).
     compile : fuse the LSTM cell update with ``torch.compile`` (needs a C++ compiler on the
         CPU; the first batches are slow while it compiles).
+    warmup_text : the warm-up text of ``state="warm"`` (one tokenized sentence per line) in
+        the model's language; needed for ELMoForManyLangs models (the shipped one is English).
 
     Like AllenNLP's, the embedder carries state by default: the same sentence gives slightly
     different vectors depending on what came before. Call :meth:`reset_states`, or pass
@@ -92,11 +96,13 @@ class ElmoEmbedder(BiLmControls):
 
     def __init__(self, options_file: Optional[PathLike] = None, weight_file: Optional[PathLike] = None,
                  cuda_device: int = -1, stateful: Optional[bool] = None, model: Optional[str] = None,
-                 precision: str = "fp32", compile: bool = False, state: Optional[StateMode] = None) -> None:
+                 precision: str = "fp32", compile: bool = False, state: Optional[StateMode] = None,
+                 warmup_text: Optional[PathLike] = None) -> None:
         self.device = torch.device("cpu") if cuda_device < 0 else torch.device("cuda", cuda_device)
         check_inference_support(precision, compile, self.device)
-        self.options_file, self.weight_file = resolve_model_files(options_file, weight_file, model)
-        self.elmo_bilm = ElmoBiLm.from_files(self.options_file, self.weight_file, state=state, stateful=stateful)
+        files = resolve_model(options_file, weight_file, model)
+        self.options_file, self.weight_file = files.options_file, files.weight_file
+        self.elmo_bilm = ElmoBiLm.from_model_files(files, state=state, stateful=stateful, warmup_text=warmup_text)
         self.elmo_bilm.eval()
         self.cuda_device = cuda_device
         self.elmo_bilm.to(self.device)
@@ -127,14 +133,17 @@ class ElmoEmbedder(BiLmControls):
     def job_settings(self) -> Dict[str, Any]:
         """The settings of this embedder that change its vectors (recorded by embedding jobs)."""
         precision, compile = self.elmo_bilm.inference_settings
-        return {"precision": precision, "compile": compile, "state": self.state_mode}
+        settings: Dict[str, Any] = {"precision": precision, "compile": compile, "state": self.state_mode}
+        if self.state_mode == "warm" and self.elmo_bilm.warmup_text is not None:
+            settings["warmup_text_sha256"] = file_sha256(self.elmo_bilm.warmup_text)
+        return settings
 
     def batch_to_embeddings(self, batch: List[List[str]]) -> Tuple[torch.Tensor, torch.Tensor]:
         """Activations ``(batch, num_layers, timesteps, dim)`` and mask ``(batch, timesteps)`` (long)."""
         check_batches([batch])
         if not batch:
             raise TokensError("an empty batch: give at least one sentence")
-        char_ids = batch_to_ids(batch).to(self.device)
+        char_ids = self.elmo_bilm.batch_to_ids(batch).to(self.device)
         with torch.inference_mode(), self._exclusive():
             layers, mask = self.elmo_bilm.embed_layers(char_ids)
         return layers, mask.long()
@@ -195,7 +204,7 @@ class ElmoEmbedder(BiLmControls):
                    input_policy: Optional[InputPolicy] = None, checkpoint_every: int = 20,
                    dtype: str = "float32", compression: str = "none", compression_level: Optional[int] = None,
                    pool: str = "none", tokenize: bool = False, window: int = 0,
-                   window_overlap: Optional[int] = None) -> None:
+                   window_overlap: Optional[int] = None, language: str = "en") -> None:
         """Embed a file of whitespace-tokenized sentences (one per line) into HDF5.
 
         The output has one float32 dataset per sentence, keyed by its 0-based line index
@@ -215,7 +224,7 @@ class ElmoEmbedder(BiLmControls):
         ``"all"``, ``(dim,)`` otherwise (zeros for an empty sentence).
 
         ``tokenize=True``: each line is raw text, tokenized by :mod:`torchelmo.tokenizer` (spaCy's
-        English rules); ``sentence_to_index`` still maps the (stripped) lines, and each dataset
+        rules for ``language``, a spaCy code: ``"en"`` by default); ``sentence_to_index`` still maps the (stripped) lines, and each dataset
         gets the attributes ``tokens`` and ``token_offsets`` (``(tokens, 2)``: start and end of
         each token in that line).
 
@@ -232,4 +241,4 @@ class ElmoEmbedder(BiLmControls):
                                  compression_level=compression_level, pool=pool, window=window,
                                  window_overlap=window_overlap)
         embed_file(self, input_file, output_file_path, settings, input_policy, tokenize=tokenize, resume=resume,
-                   overwrite=overwrite, progress=progress)
+                   overwrite=overwrite, progress=progress, language=language)

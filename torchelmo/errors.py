@@ -19,6 +19,7 @@ HINTS: Dict[str, str] = {
     "max_sentence_length": "split long sentences or raise max_sentence_length",
     "model_files": "or download the files elsewhere and pass options_file= and weight_file=",
     "sentence_keys": "key the datasets by line index instead (use_sentence_keys=False)",
+    "warmup_text": "pass warmup_text= (a file of tokenized sentences), or use state='zero'",
 }
 
 

@@ -22,6 +22,7 @@ from tqdm import tqdm
 from .errors import ConfigurationError, ElmoError, ModelDownloadError
 from .cache import cache_dir, file_sha256
 from .files import PathLike, atomic_path, read_once, write_lines
+from .model_files import ModelFiles, folder_model
 
 logger = logging.getLogger(__name__)
 BUNDLED_DIR = Path(__file__).parent / "data" / "default"
@@ -185,12 +186,35 @@ def resolve_model_files(options_file: Optional[PathLike] = None, weight_file: Op
     if name in PUBLISHED_MODELS:
         return fetch_published_model(name)
     if name != DEFAULT_MODEL:
-        raise ConfigurationError(f"unknown model {name!r}; known models: {', '.join(model_names())}")
+        raise ConfigurationError(f"unknown model {name!r}; known models: {', '.join(model_names())}, "
+                                 f"efml-CODE (ELMoForManyLangs, 44 languages: efml-zh, efml-ru, ...) or a folder")
     options, weights = BUNDLED_DIR / "options.json", BUNDLED_DIR / "weights.hdf5"
     if not (options.is_file() and weights.is_file()):
         raise ConfigurationError(f"the bundled default model is missing from {BUNDLED_DIR}; reinstall "
                                  f"torchelmo or pass an options file and a weight file")
     return str(options), str(weights)
+
+
+def resolve_model(options_file: Optional[PathLike] = None, weight_file: Optional[PathLike] = None,
+                  model: Optional[PathLike] = None) -> ModelFiles:
+    """The model to load, on local disk: ``model`` may also be ``efml-CODE``, a published
+    ELMoForManyLangs model (downloaded once, see :mod:`torchelmo.efml.published`), or a folder
+    (AllenNLP's ``options.json`` + ``weights.hdf5``, or an ELMoForManyLangs model) recognised
+    from its files; a name wins over a folder of the same name (write ``./NAME``). Otherwise
+    as :func:`resolve_model_files`."""
+    from .efml.published import fetch_published_efml_model, is_published
+
+    if model is None or os.fspath(model) in model_names():
+        return ModelFiles(*resolve_model_files(options_file, weight_file, model))
+    if options_file is not None or weight_file is not None:
+        raise ConfigurationError("give either model files or a model, not both")
+    if is_published(os.fspath(model)):
+        return folder_model(fetch_published_efml_model(os.fspath(model)))
+    if os.path.isdir(model):
+        return folder_model(model)
+    if os.sep in os.fspath(model):
+        raise ConfigurationError(f"{os.fspath(model)}: model folder not found")
+    return ModelFiles(*resolve_model_files(None, None, model))  # an unknown name: the error lists the known ones
 
 
 def model_info(options_file: PathLike, weight_file: PathLike) -> Dict[str, str]:
@@ -201,6 +225,8 @@ def model_info(options_file: PathLike, weight_file: PathLike) -> Dict[str, str]:
     if path == (BUNDLED_DIR / "weights.hdf5").resolve():
         name = DEFAULT_MODEL
     elif path.parent.parent == cache_dir().resolve() and path.parent.name in PUBLISHED_MODELS:
+        name = path.parent.name
+    elif path.name == "encoder.pkl":  # an ELMoForManyLangs folder: named by the folder (efml-CODE if published)
         name = path.parent.name
     return {"model": name, "options_file": options_file, "weight_file": weight_file,
             "weights_sha256": file_sha256(weight_file)}

@@ -58,16 +58,17 @@ class StreamLayout:
         return max((sum(s) for s in self.segments), default=0)
 
 
-def stream_tokens(batches: Sequence[Sequence[Sentence]], layout: StreamLayout
-                  ) -> Tuple[List[str], torch.Tensor]:
+def stream_tokens(batches: Sequence[Sequence[Sentence]], layout: StreamLayout,
+                  boundaries: Tuple[str, str] = (BOS_TOKEN, EOS_TOKEN)) -> Tuple[List[str], torch.Tensor]:
     """The distinct token strings and, per stream slot, the index of its token
-    ``(rows, time)`` (``len(words)`` at slots past a row's end)."""
+    ``(rows, time)`` (``len(words)`` at slots past a row's end). ``boundaries``: the strings
+    that stand for the sentence markers (the token encoder's)."""
     vocabulary: Dict[str, int] = {}
     slots = []
     for batch, batch_places in zip(batches, layout.places):
         for sentence, place in zip(batch, batch_places):
             if place is not None:
-                ids = [vocabulary.setdefault(w, len(vocabulary)) for w in (BOS_TOKEN, *sentence, EOS_TOKEN)]
+                ids = [vocabulary.setdefault(w, len(vocabulary)) for w in (boundaries[0], *sentence, boundaries[1])]
                 slots.append((place, ids))
     index = torch.full((len(layout.segments), layout.time), len(vocabulary), dtype=torch.long)
     for (row, start), ids in slots:

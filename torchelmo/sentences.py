@@ -98,6 +98,7 @@ class SentenceFile:
     tokens_path: Optional[str] = None  # with ``tokenize``: one JSON line per line, [tokens, starts] or null
     scratch: Optional[str] = None  # the temporary folder holding the copy and the tokens, removed by close()
     identity: Optional[Identity] = None  # of the file the checking pass read
+    language: str = "en"  # with ``tokenize``: the tokenizer's language
 
     @property
     def tokenize(self) -> bool:
@@ -107,7 +108,7 @@ class SentenceFile:
     @property
     def tokenizer(self) -> str:
         """How lines became tokens: ``"whitespace"`` or the tokenizer's name and version."""
-        return tokenizer_name() if self.tokenize else WHITESPACE
+        return tokenizer_name(self.language) if self.tokenize else WHITESPACE
 
     def lines(self) -> Iterator[Tuple[int, Optional[str]]]:
         """``(index, stripped text)`` for every line; text is None for a skipped line."""
@@ -183,11 +184,12 @@ def _shown(indexes: List[int]) -> str:
     return lines + (f" (and {len(indexes) - 10} more)" if len(indexes) > 10 else "")
 
 
-def open_sentence_file(source: Source, policy: Optional[InputPolicy] = None, tokenize: bool = False) -> SentenceFile:
+def open_sentence_file(source: Source, policy: Optional[InputPolicy] = None, tokenize: bool = False,
+                       language: str = "en") -> SentenceFile:
     """Check a sentence file (a path, ``"-"`` for stdin, or an open file object).
 
-    ``tokenize``: each line is raw text, tokenized by :mod:`torchelmo.tokenizer` (a blank line
-    is one without tokens; the length limit counts its tokens). Raises :class:`InputError`
+    ``tokenize``: each line is raw text, tokenized by :mod:`torchelmo.tokenizer` by the rules
+    of ``language`` (a blank line is one without tokens; the length limit counts its tokens). Raises :class:`InputError`
     naming the file and 1-based line numbers for a missing path, a directory, invalid UTF-8
     (with ``errors="strict"``), blank lines (with ``blank_lines="error"``) and sentences over
     ``max_sentence_length`` tokens.
@@ -209,6 +211,8 @@ def open_sentence_file(source: Source, policy: Optional[InputPolicy] = None, tok
     temporary = stream is not None or not stat.S_ISREG(os.stat(path).st_mode)  # else: read in place
     scratch = None
     try:
+        if tokenize:
+            tokenizer_name(language)  # an unknown language fails before the file is read
         if temporary or tokenize:
             scratch = temporary_folder(tempfile.gettempdir(), SCRATCH_NAME)
         if stream is not None:
@@ -217,7 +221,7 @@ def open_sentence_file(source: Source, policy: Optional[InputPolicy] = None, tok
             with open(path, "rb") as once:
                 path = _spool(once, scratch)
         tokens_path = os.path.join(scratch, "tokens.jsonl") if tokenize else None
-        return _scan(path, name, policy, tokens_path, temporary, scratch)
+        return _scan(path, name, policy, tokens_path, temporary, scratch, language)
     except BaseException:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
@@ -225,7 +229,7 @@ def open_sentence_file(source: Source, policy: Optional[InputPolicy] = None, tok
 
 
 def _scan(path: str, name: str, policy: InputPolicy, tokens_path: Optional[str], temporary: bool,
-          scratch: Optional[str]) -> SentenceFile:
+          scratch: Optional[str], language: str = "en") -> SentenceFile:
     """The checking pass; with ``tokens_path`` each line is tokenized and its tokens written there."""
     blank, invalid, long_lines, nul_lines, count = [], [], [], [], 0
     decode_errors = "replace" if policy.errors == "replace" else "strict"
@@ -250,7 +254,7 @@ def _scan(path: str, name: str, policy: InputPolicy, tokens_path: Optional[str],
             else:
                 if "\x00" in text:  # an HDF5 string (the tokens attribute) ends at a NUL
                     nul_lines.append(count - 1)
-                tokens = tokenize_with_offsets(text.strip())
+                tokens = tokenize_with_offsets(text.strip(), language)
                 tokens_out.write(json.dumps([[t.text for t in tokens], [t.start for t in tokens]],
                                             ensure_ascii=False) + "\n")
             if not tokens:
@@ -271,4 +275,4 @@ def _scan(path: str, name: str, policy: InputPolicy, tokens_path: Optional[str],
     skipped = sorted(invalid + (blank if policy.blank_lines == "skip" else []))
     return SentenceFile(path=path, display_name=name, num_lines=count, policy=policy, sha256=digest.hexdigest(),
                         skipped=skipped, temporary=temporary, tokens_path=tokens_path,
-                        scratch=scratch, identity=identity)
+                        scratch=scratch, identity=identity, language=language)

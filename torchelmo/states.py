@@ -104,12 +104,13 @@ def _text_sha256(path: Path = WARMUP_TEXT) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _record(weights_sha256: str, state: LstmState) -> dict:
-    return {"format": WARM_STATE_FORMAT, "weights_sha256": weights_sha256, "warmup_text_sha256": _text_sha256(),
+def _record(weights_sha256: str, state: LstmState, text: Path = WARMUP_TEXT) -> dict:
+    return {"format": WARM_STATE_FORMAT, "weights_sha256": weights_sha256, "warmup_text_sha256": _text_sha256(text),
             "recipe": asdict(WARM_RECIPE), "hidden": state.hidden.tolist(), "memory": state.memory.tolist()}
 
 
-def _load(path: Path, weights_sha256: str, shapes: Tuple[Tuple[int, ...], Tuple[int, ...]]) -> Optional[LstmState]:
+def _load(path: Path, weights_sha256: str, shapes: Tuple[Tuple[int, ...], Tuple[int, ...]],
+          text: Path = WARMUP_TEXT) -> Optional[LstmState]:
     """The state stored at ``path`` if it is for these weights, text and recipe (None if there is
     none, or it is for others); a damaged file, or one whose tensors do not have ``shapes``
     (hidden, memory), is refused with one line naming it."""
@@ -122,7 +123,7 @@ def _load(path: Path, weights_sha256: str, shapes: Tuple[Tuple[int, ...], Tuple[
     if not isinstance(record, dict):
         raise _damaged(path, "not a JSON object")
     if (record.get("format") != WARM_STATE_FORMAT or record.get("weights_sha256") != weights_sha256
-            or record.get("warmup_text_sha256") != _text_sha256() or record.get("recipe") != asdict(WARM_RECIPE)):
+            or record.get("warmup_text_sha256") != _text_sha256(text) or record.get("recipe") != asdict(WARM_RECIPE)):
         return None
     try:
         state = LstmState(torch.tensor(record["hidden"], dtype=torch.float32),
@@ -139,34 +140,48 @@ def _damaged(path: Path, reason: str) -> ConfigurationError:
     return ConfigurationError(f"{path}: a damaged warm state ({reason}); delete it and it is computed again")
 
 
-def save_warm_state(path: Path, weights_sha256: str, state: LstmState) -> None:
-    """Write ``state`` for the weights with this SHA-256 to ``path``, atomically."""
+def save_warm_state(path: Path, weights_sha256: str, state: LstmState, text: Path = WARMUP_TEXT) -> None:
+    """Write ``state`` for the weights with this SHA-256 (from warm-up ``text``) to ``path``, atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_json(path, _record(weights_sha256, state))
+    write_json(path, _record(weights_sha256, state, text))
 
 
-def cached_warm_state_path(weights_sha256: str) -> Path:
-    return cache_dir() / "warm_states" / f"{weights_sha256}.json"
+def cached_warm_state_path(weights_sha256: str, text: Path = WARMUP_TEXT) -> Path:
+    """Where the cache keeps a warm state: by the weights' SHA-256 (and the warm-up text's,
+    when not the shipped one)."""
+    suffix = "" if text == WARMUP_TEXT else f"-{_text_sha256(text)[:16]}"
+    return cache_dir() / "warm_states" / f"{weights_sha256}{suffix}.json"
+
+
+def weights_sha256(bilm) -> str:
+    """The SHA-256 of ``bilm``'s weight file; of the SHA-256s of all its files (an EFML
+    model's ``encoder.pkl`` and ``token_embedder.pkl``) when there are several."""
+    shas = [file_sha256(path) for path in (bilm.weight_file, *bilm.other_weight_files)]
+    return shas[0] if len(shas) == 1 else hashlib.sha256(" ".join(shas).encode()).hexdigest()
 
 
 def warm_state_for(bilm) -> LstmState:
-    """The warm state of ``bilm``'s weights: stored beside them, cached, or computed (and
-    cached). A model not loaded from a file gets it computed, uncached."""
+    """The warm state of ``bilm``'s weights from its warm-up text (``bilm.warmup_text``, or
+    the shipped one): stored beside them, cached, or computed (and cached). A model not
+    loaded from a file gets it computed, uncached."""
+    text = bilm.warmup_text or WARMUP_TEXT
+    if not text.is_file():
+        raise ConfigurationError(f"{text}: warm-up text not found")
     if bilm.weight_file is None:
         logger.info("Computing the warm state of in-memory weights (not cached)")
-        return compute_warm_state(bilm)
-    sha = file_sha256(bilm.weight_file)
-    lstm = bilm.options.lstm
-    shapes = ((lstm.n_layers, 2, 1, lstm.projection_dim), (lstm.n_layers, 2, 1, lstm.dim))
-    for path in (Path(bilm.weight_file).with_name(WARM_STATE_FILE), cached_warm_state_path(sha)):
-        state = _load(path, sha, shapes)
+        return compute_warm_state(bilm, path=text)
+    sha = weights_sha256(bilm)
+    layers = bilm.lstm.layers
+    shapes = ((len(layers), 2, 1, layers[0].projection_dim), (len(layers), 2, 1, layers[0].cell_dim))
+    for path in (Path(bilm.weight_file).with_name(WARM_STATE_FILE), cached_warm_state_path(sha, text)):
+        state = _load(path, sha, shapes, text)
         if state is not None:
             logger.info("Warm state from %s", path)
             return state
-    state = compute_warm_state(bilm)
-    path = cached_warm_state_path(sha)
+    state = compute_warm_state(bilm, path=text)
+    path = cached_warm_state_path(sha, text)
     try:
-        save_warm_state(path, sha, state)
+        save_warm_state(path, sha, state, text)
         logger.info("Computed the warm state of %s; cached in %s", bilm.weight_file, path)
     except OSError as error:
         logger.warning("Computed the warm state of %s; could not cache it in %s (%s)", bilm.weight_file, path, error)

@@ -42,7 +42,8 @@ def _label_ids(labels: Sequence[str], vocabulary: TaskVocabulary) -> List[int]:
 def tensorize(instances: Sequence[Instance], vocabularies: Dict[str, TaskVocabulary],
               labels_of: Callable[[Instance], Optional[List[str]]], *, sentence_label: bool = False,
               characters: bool = False, lowercase: bool = False, pretrained_lowercase: bool = False,
-              predicate: bool = False, heads: bool = False) -> TaskBatch:
+              predicate: bool = False, heads: bool = False,
+              elmo_ids: Optional[Callable[[List[List[str]]], torch.Tensor]] = None) -> TaskBatch:
     """The tensors of one batch (``time`` = its longest sentence):
 
     ``mask`` (batch, time) bool; ``words`` and ``pretrained`` (batch, time) when there is
@@ -50,7 +51,8 @@ def tensorize(instances: Sequence[Instance], vocabularies: Dict[str, TaskVocabul
     and the character CNN; ``labels`` (batch, time), or (batch,) with
     ``sentence_label``, from ``labels_of`` (padding and unseen labels are ``IGNORE``), when
     every instance has them;
-    ``predicate`` (batch, time) 0/1 indicator; ``heads`` (batch, time).
+    ``predicate`` (batch, time) 0/1 indicator; ``heads`` (batch, time); ``elmo_ids`` from
+    ``elmo_ids`` when given (an ELMoForManyLangs model's ids, (batch, time, width)).
     """
     batch: TaskBatch = {"mask": _pad([[1] * len(x.tokens) for x in instances], 0).bool()}
     for name, lower in (("words", lowercase), ("pretrained", pretrained_lowercase)):
@@ -59,6 +61,8 @@ def tensorize(instances: Sequence[Instance], vocabularies: Dict[str, TaskVocabul
             batch[name] = _pad([[table.id(t.lower() if lower else t) for t in x.tokens] for x in instances], 0)
     if characters:
         batch["characters"] = batch_to_ids([x.tokens for x in instances])
+    if elmo_ids is not None:
+        batch["elmo_ids"] = elmo_ids([x.tokens for x in instances])
     gold = [labels_of(x) for x in instances]
     if all(g is not None for g in gold):
         rows = [_label_ids(g, vocabularies["labels"]) for g in gold]

@@ -120,6 +120,10 @@ def absolute_paths(config: TaskConfig) -> TaskConfig:
     if elmo is not None and elmo.options_file is not None:
         elmo.options_file = os.path.abspath(elmo.options_file)
         elmo.weight_file = os.path.abspath(elmo.weight_file)
+    for name in ("model", "warmup_text"):
+        path = getattr(elmo, name, None) if elmo is not None else None
+        if path is not None and os.path.exists(path):
+            setattr(elmo, name, os.path.abspath(path))
     return config
 
 

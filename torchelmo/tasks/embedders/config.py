@@ -55,11 +55,16 @@ class ElmoConfig:
     switch, is still accepted: ``true`` is ``carry``, ``false`` is ``zero``.
     ``cache``: a frozen, deterministic (``zero`` or ``warm``) biLM's three layers are computed
     once per distinct sentence and kept in memory (``float32`` or ``float16``); ``none``
-    recomputes them.
+    recomputes them. ``model``: a model name or folder instead of the two files (AllenNLP's
+    ``options.json`` + ``weights.hdf5``, or an ELMoForManyLangs model; see
+    :func:`torchelmo.hub.resolve_model`); ``warmup_text``: the warm-up text of ``warm`` in
+    the model's language (needed for ELMoForManyLangs models).
     """
 
     options_file: Optional[str] = None
     weight_file: Optional[str] = None
+    model: Optional[str] = None
+    warmup_text: Optional[str] = None
     dropout: float = check(PROBABILITY, default=0.5)
     do_layer_norm: bool = False
     requires_grad: bool = False
@@ -72,6 +77,8 @@ class ElmoConfig:
         if (self.options_file is None) != (self.weight_file is None):
             raise ValueError("weight_file: give both options_file and weight_file, or neither "
                              "(the bundled default model)")
+        if self.model is not None and self.options_file is not None:
+            raise ValueError("model: give either model or options_file and weight_file, not both")
         if self.state is None:
             self.state = "zero" if self.stateful is None else resolve_state_mode(None, self.stateful)
         elif self.stateful is not None and resolve_state_mode(None, self.stateful) != self.state:

@@ -6,11 +6,12 @@ is handed back separately, for the model to concatenate to its encoder's output.
 deterministic biLM's layers are cached per sentence (:mod:`.elmo_cache`).
 """
 import logging
-from typing import List, Optional, Tuple
+from typing import Callable, List, Optional, Tuple
 
 import torch
 from torch import nn
 
+from ...char_encoder import CharacterEncoder
 from ...elmo import Elmo
 from ..batching import TaskBatch
 from ..vocabulary import TaskVocabulary
@@ -61,13 +62,21 @@ class TokenEmbedder(nn.Module):
             self.elmo = Elmo(elmo.options_file, elmo.weight_file,
                              num_output_representations=elmo.num_output_representations,
                              requires_grad=elmo.requires_grad, do_layer_norm=elmo.do_layer_norm,
-                             dropout=elmo.dropout, state=elmo.state)
+                             dropout=elmo.dropout, state=elmo.state, model=elmo.model, warmup_text=elmo.warmup_text)
             if elmo.cached:
                 self.elmo_cache = ElmoLayerCache(self.elmo.bilm, elmo.cache)
                 logger.info("ELMo layers cached per distinct sentence (%s, state %s)", elmo.cache, elmo.state)
             self.input_dim += self.elmo.get_output_dim()
             if elmo.num_output_representations == 2:
                 self.output_dim = self.elmo.get_output_dim()
+
+    @property
+    def elmo_ids(self) -> Optional[Callable[[List[List[str]]], torch.Tensor]]:
+        """What makes ELMo's input ``elmo_ids`` from tokenized sentences, when ELMo does not
+        read ``characters`` (an ELMoForManyLangs model reads its own ids); else None."""
+        if self.elmo is None or isinstance(self.elmo.bilm.char_encoder, CharacterEncoder):
+            return None
+        return self.elmo.bilm.batch_to_ids
 
     @property
     def needs_characters(self) -> bool:
@@ -86,7 +95,7 @@ class TokenEmbedder(nn.Module):
         if self.characters is not None:
             parts.append(self.characters(batch["characters"]))
         if self.elmo is not None:
-            representations = self._elmo(batch["characters"])
+            representations = self._elmo(batch["elmo_ids"] if "elmo_ids" in batch else batch["characters"])
             parts.append(representations[0])
             if len(representations) > 1:
                 output_side = representations[1]

@@ -73,7 +73,7 @@ class TaskModel(nn.Module):
     def tensorize(self, instances: Sequence[Instance]) -> TaskBatch:
         words, pretrained = self.config.embedders.words, self.config.embedders.pretrained
         return tensorize(instances, self.vocabularies, self.labels_of, sentence_label=self.sentence_label,
-                         characters=self.embedder.needs_characters,
+                         characters=self.embedder.needs_characters, elmo_ids=self.embedder.elmo_ids,
                          lowercase=words is not None and words.lowercase,
                          pretrained_lowercase=pretrained is not None and pretrained.lowercase, **self.tensor_options())
 
