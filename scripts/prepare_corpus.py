@@ -18,6 +18,7 @@ See docs/data.md for the sources, their licences and the cleaning rules.
 """
 import argparse
 import dataclasses
+import json
 import logging
 import sys
 from pathlib import Path
@@ -76,6 +77,15 @@ def _source_entries(sources: List[Source], results: List[SourceSentences], archi
     } for index, (source, result, records) in enumerate(zip(sources, results, archive_records))]
 
 
+def _previous_outputs(manifest: Path) -> List[str]:
+    """The output names an earlier run's manifest lists (none when it is missing or unreadable)."""
+    try:
+        outputs = json.loads(manifest.read_text(encoding="utf-8")).get("outputs", {})
+    except (OSError, ValueError, AttributeError):
+        return []
+    return [name for name in outputs if isinstance(name, str)] if isinstance(outputs, dict) else []
+
+
 def build(output_dir: Path, cache_dir: Path, sentence_filter: SentenceFilter, heldout_fraction: float,
           shard_mb: float, only: Optional[List[str]] = None, allow_version_drift: bool = False,
           show_progress: bool = True) -> Dict[str, object]:
@@ -85,8 +95,10 @@ def build(output_dir: Path, cache_dir: Path, sentence_filter: SentenceFilter, he
     results, archive_records = _process_sources(sources, fetcher, cache_dir, sentence_filter, show_progress)
 
     split = split_corpus([r.sentences for r in results], heldout_fraction)
+    previous = [name[len("train/"):] for name in _previous_outputs(output_dir / "manifest.json")
+                if name.startswith("train/") and "/" not in name[len("train/"):]]
     outputs = {f"train/{name}": entry for name, entry in
-               write_shards(output_dir / "train", shard(split.train, int(shard_mb * 2**20))).items()}
+               write_shards(output_dir / "train", shard(split.train, int(shard_mb * 2**20)), previous=previous).items()}
     outputs["heldout/heldout.txt"] = write_lines(output_dir / "heldout" / "heldout.txt",
                                                  (s.text for s in split.heldout))
     ptb_root, ptb_records = _extract_source(fetcher, (PTB_ARCHIVE,), cache_dir, PTB_ARCHIVE.name)

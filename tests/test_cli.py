@@ -89,7 +89,8 @@ def test_existing_output_is_not_overwritten(tmp_path, model_args):
 def test_verbose_shows_the_traceback(tmp_path, model_args):
     result = run_cli("embed", str(tmp_path / "nope.txt"), str(tmp_path / "o.hdf5"), "--all", "--verbose",
                      *model_args)
-    assert result.returncode != 0 and b"Traceback" in result.stderr
+    assert result.returncode == 2 and b"Traceback" in result.stderr  # --verbose never changes the status
+    assert result.stderr.strip().splitlines()[-1].endswith(b"nope.txt: input file not found")
 
 
 def test_mismatched_options_and_weights(tmp_path, model_args, options_file):

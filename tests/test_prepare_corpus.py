@@ -319,10 +319,11 @@ def test_shards_cover_everything_in_order_with_similar_sizes():
 
 
 def test_write_shards_replaces_stale_parts_and_reports_checksums(tmp_path):
-    (tmp_path / "part-007.txt").write_text("old\n")
+    (tmp_path / "part-007.txt").write_text("old\n")  # an earlier run's (its manifest lists it)
+    (tmp_path / "part-009.txt").write_text("the user's\n")  # not listed: kept
     split = split_corpus([SENTENCES[:100]], heldout_fraction=0.01)
-    written = write_shards(tmp_path, shard(split.train, shard_bytes=1000))
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(written)
+    written = write_shards(tmp_path, shard(split.train, shard_bytes=1000), previous=["part-007.txt"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*written, "part-009.txt"])
     data = (tmp_path / "part-000.txt").read_bytes()
     assert written["part-000.txt"]["sha256"] == hashlib.sha256(data).hexdigest()
     assert written["part-000.txt"]["sentences"] == data.count(b"\n")

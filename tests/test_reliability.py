@@ -56,7 +56,7 @@ def temporaries(folder):
 
 def finished_names(folder):
     """Paths under ``folder`` other than temporaries (which a running job renames at any moment)."""
-    return {str(p.relative_to(folder)) for p in folder.rglob("*") if ".tmp-" not in p.name}
+    return {str(p.relative_to(folder)) for p in folder.rglob("*") if ".tmp-" not in str(p.relative_to(folder))}
 
 
 def one_error_line(result):
@@ -173,12 +173,26 @@ def test_atomic_write_replaces_only_when_complete_and_sweeps_dead_temporaries(tm
             open(tmp, "w").write("{half")
             raise KeyboardInterrupt
     assert json.loads(target.read_text()) == {"a": 1} and sorted(os.listdir(tmp_path)) == ["data.json"]
+    stale = killed_during_write(tmp_path / "other.h5")
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    (tmp_path / f".other.h5.tmp-{dead.pid}").write_text("left by kill -9")
-    (tmp_path / f".mine.h5.tmp-{os.getppid()}").write_text("a live process's")
+    users = [tmp_path / f".notes.tmp-{dead.pid}", tmp_path / f".draft.tmp-{dead.pid}-abcdefgh"]
+    users[0].write_text("the user's own file")
+    users[1].mkdir()  # the user's own folder of a temporary's name, without the marker
     write_json(target, [1, 2])
-    assert sorted(os.listdir(tmp_path)) == [f".mine.h5.tmp-{os.getppid()}", "data.json"]
+    assert not stale.exists() and all(path.exists() for path in users)
+    assert sorted(os.listdir(tmp_path)) == sorted(["data.json"] + [p.name for p in users])
+
+
+def killed_during_write(target):
+    """The temporary folder a process killed with ``kill -9`` while writing ``target`` leaves."""
+    code = ("import os, signal, sys; from torchelmo.files import atomic_path\n"
+            "with atomic_path(sys.argv[1]) as tmp:\n    open(tmp, 'w').write('half')\n"
+            "    os.kill(os.getpid(), signal.SIGKILL)")
+    assert subprocess.run([sys.executable, "-c", code, str(target)], env=ENV).returncode == -signal.SIGKILL
+    left = [p for p in target.parent.iterdir() if p.name.startswith(f".{target.name}.tmp-")]
+    assert len(left) == 1 and (left[0] / target.name).read_text() == "half"
+    return left[0]
 
 
 def test_lock_refuses_a_second_writer_at_once(tmp_path):
@@ -255,15 +269,14 @@ def test_embed_file_has_the_cli_guarantees(options_file, weight_file, tmp_path):
         embedder.embed_file(source, out, batch_size=4, checkpoint_every=1, overwrite=True, progress=False)
     assert out.read_bytes() == b"precious" and len(list(tmp_path.glob("out.hdf5.partial/segment-*"))) == 2
     embedder.embed_batches = original
-    with pytest.raises(OutputExistsError, match="interrupted run left partial output"):
-        embedder.embed_file(source, out, batch_size=4, checkpoint_every=1, progress=False)
-    dead = subprocess.Popen([sys.executable, "-c", "pass"])
-    dead.wait()
-    stale = [tmp_path / f".out.hdf5.tmp-{dead.pid}", tmp_path / "out.hdf5.partial" / f".segment.h5.tmp-{dead.pid}"]
-    for path in stale:  # what kill -9 during a write leaves
-        path.write_bytes(b"half")
+    for resume in (False, True):  # with resume too: a complete output is replaced only with overwrite
+        with pytest.raises(OutputExistsError, match="already exists; pass overwrite=True"):
+            embedder.embed_file(source, out, batch_size=4, checkpoint_every=1, resume=resume, progress=False)
+    assert out.read_bytes() == b"precious"
+    stale = [killed_during_write(tmp_path / "out.hdf5"),  # what kill -9 during a write leaves
+             killed_during_write(tmp_path / "out.hdf5.partial" / "segment.h5")]
     ElmoEmbedder(options_file, weight_file).embed_file(source, out, batch_size=4, checkpoint_every=1,
-                                                       resume=True, progress=False)
+                                                       resume=True, overwrite=True, progress=False)
     assert not any(path.exists() for path in stale)
     ElmoEmbedder(options_file, weight_file).embed_file(source, tmp_path / "whole.hdf5", batch_size=4,
                                                        progress=False)

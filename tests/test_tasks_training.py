@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from torchelmo.cli import main
-from torchelmo.errors import ConfigurationError
+from torchelmo.errors import ConfigurationError, OutputExistsError
 from torchelmo.tasks import evaluate_archive, parse_config, predict_archive, train
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
@@ -77,7 +77,7 @@ def test_pos_tagger_words_only_through_the_cli(tmp_path, capsys):
     assert main(["task", "train", str(tmp_path / "pos.json"), "--output-dir", str(folder)]) == 0
     metrics = check_run_folder(folder, "accuracy")
     assert main(["task", "train", str(tmp_path / "pos.json"), "--output-dir", str(folder)]) == 2
-    assert "already holds a trained model" in capsys.readouterr().err
+    assert "run: already holds files; pass --overwrite to replace it" in capsys.readouterr().err
     capsys.readouterr()
     assert main(["task", "evaluate", str(folder), str(tmp_path / "dev.conllu"), "--output",
                  str(tmp_path / "scores.json")]) == 0
@@ -171,7 +171,7 @@ def test_same_seed_same_run_and_no_silent_overwrite(tmp_path):
     second = train(parse_config(config), str(tmp_path / "b"))
     strip = lambda h: {k: v for k, v in h.items() if k != "seconds"}  # noqa: E731
     assert [strip(h) for h in first["history"]] == [strip(h) for h in second["history"]]
-    with pytest.raises(ConfigurationError, match="already holds a trained model"):
+    with pytest.raises(OutputExistsError, match="already holds files"):
         train(parse_config(config), str(tmp_path / "a"))
 
 

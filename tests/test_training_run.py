@@ -104,8 +104,8 @@ def test_run_directory_rules(one_thread, corpus, tmp_path):
     other = ElmoOptions.from_dict({**TINY_OPTIONS, "lstm": {**TINY_OPTIONS["lstm"], "dim": 64}})
     with pytest.raises(ConfigurationError, match="another architecture"):
         resolve_settings(tmp_path / "run", other, resume=True)
-    copy = tmp_path / "copy.txt"
-    copy.write_text(open(train_file, encoding="utf-8").read(), encoding="utf-8")
+    other_text = tmp_path / "other.txt"  # resume compares contents, not names (test_nothing_clobbered.py)
+    other_text.write_text("a b c .\n" * 20, encoding="utf-8")
     options_again, config_again = resolve_settings(tmp_path / "run", overrides={"max_steps": 2}, resume=True)
-    with pytest.raises(ConfigurationError, match="other files than the run"):
-        train(str(copy), tmp_path / "run", options_again, config_again, resume=True, progress=False)
+    with pytest.raises(ConfigurationError, match="another corpus than the run"):
+        train(str(other_text), tmp_path / "run", options_again, config_again, resume=True, progress=False)

@@ -3,19 +3,21 @@
 Errors a user can fix (missing files, bad options, bad input, a full disk, a GPU out of
 memory) print one line and exit with the status of their class in :mod:`torchelmo.errors`
 (2; 130 when interrupted); the line adds the flag that would help when the error carries a
-hint and this command has that flag. ``--verbose`` shows the traceback too.
+hint and this command has that flag. ``--verbose`` shows the traceback too, with the same status.
 """
 import argparse
 import logging
+import os
 import re
 import sys
+import traceback
 from typing import List, Optional
 
 import torch
 
 from .devices import out_of_memory_line
 from .embed_job import COMPRESSIONS, DEFAULT_GZIP_LEVEL, OUTPUT_DTYPES, POOLS
-from .errors import ConfigurationError, ElmoError, HardwareError, Interrupted, Terminated
+from .errors import ConfigurationError, ElmoError, HardwareError, Interrupted
 from .signals import signals_raise
 from .gemm import PRECISIONS
 from .sentences import BLANK_LINES, DEFAULT_MAX_SENTENCE_LENGTH, ENCODING_ERRORS, default_max_sentence_length
@@ -179,7 +181,8 @@ def _add_task_parser(subparsers) -> None:
     train = tasks.add_parser("train", parents=[_common()], help="train a model from a config file")
     train.add_argument("config", help="YAML or JSON config (see configs/)")
     train.add_argument("--output-dir", required=True, help="folder for the model, metrics and plots")
-    train.add_argument("--overwrite", action="store_true", help="replace a model already in --output-dir")
+    train.add_argument("--overwrite", action="store_true",
+                       help="train into an --output-dir that holds files, replacing the files training writes")
     train.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                        help="override a config key, value parsed as YAML (repeatable), e.g. "
                             "--set trainer.epochs=1 --set data.train.limit=2000")
@@ -193,12 +196,14 @@ def _add_task_parser(subparsers) -> None:
     evaluate.add_argument("--output", help="also write the metrics to this JSON file")
     evaluate.add_argument("--predictions", help="also write the predictions: JSON lines, or the task's own format "
                                                 "for a name ending in it (.conll coreference, .json SQuAD)")
+    evaluate.add_argument("--overwrite", action="store_true", help="replace existing --output/--predictions files")
     predict = tasks.add_parser("predict", parents=[_common()], help="predict, one JSON line per sentence")
     predict.add_argument("model_dir", help="folder written by `torchelmo task train`")
     predict.add_argument("input", help="file in the training data's format, or with --text one tokenized "
                                        "sentence per line ('-' for stdin)")
     predict.add_argument("--text", action="store_true", help="INPUT holds one whitespace-tokenized sentence per line")
     predict.add_argument("--output", help="JSON-lines file to write (default: stdout)")
+    predict.add_argument("--overwrite", action="store_true", help="replace an existing --output file")
     _add_input_policy_flags(predict.add_argument_group("lines of a --text INPUT"), blank_lines=("error", "skip"))
     for command in (evaluate, predict):
         command.add_argument("--batch-size", type=int, default=64, help="sentences per batch (default 64)")
@@ -217,16 +222,13 @@ def _run_task_evaluate(args: argparse.Namespace) -> None:
     import json
 
     from .tasks import evaluate_archive
-    from .files import write_json
 
     if args.split_file is not None and args.split is None:
         raise ElmoError("--split-file needs --split")
     if args.batch_size < 1:
         raise ElmoError(f"--batch-size must be positive, got {args.batch_size}")
     metrics = evaluate_archive(args.model_dir, args.data, args.split_file, args.split, args.batch_size, args.device,
-                               predictions_path=args.predictions)
-    if args.output:
-        write_json(args.output, metrics)
+                               predictions_path=args.predictions, metrics_path=args.output, overwrite=args.overwrite)
     print(json.dumps(metrics, indent=2))
 
 
@@ -236,7 +238,7 @@ def _run_task_predict(args: argparse.Namespace) -> None:
     if args.batch_size < 1:
         raise ElmoError(f"--batch-size must be positive, got {args.batch_size}")
     predict_archive(args.model_dir, args.input, args.output, text=args.text, batch_size=args.batch_size,
-                    device=args.device, input_policy=_input_policy(args))
+                    device=args.device, input_policy=_input_policy(args), overwrite=args.overwrite)
 
 
 # Training flags -> TrainingConfig fields; unset flags keep the options file's or the default value.
@@ -277,6 +279,8 @@ def _add_train_parser(subparsers) -> None:
                                    "from the training data")
     p.add_argument("--heldout-data", nargs="+", metavar="GLOB", help="files to report perplexity on at the end")
     p.add_argument("--resume", action="store_true", help="continue the run in OUTPUT_DIR from its checkpoint")
+    p.add_argument("--overwrite", action="store_true",
+                   help="start a new run in OUTPUT_DIR even though it holds a run's files, replacing them")
     p.add_argument("--device", choices=("cpu", "cuda"), help="default: a GPU when there is one")
     p.add_argument("--no-bf16", dest="bf16", action="store_const", const=False,
                    help="train in float32 on GPU too (default: bfloat16 autocast on GPU)")
@@ -287,16 +291,19 @@ def _add_train_parser(subparsers) -> None:
 
 
 def _run_train(args: argparse.Namespace) -> None:
+    from .files import check_not_input
     from .options import ElmoOptions
     from .training import resolve_settings, train
+    from .training.export import OPTIONS_FILE
 
     overrides = {name: getattr(args, name) for _, name, _, _ in _TRAINING_FLAGS if getattr(args, name) is not None}
     if args.bf16 is not None:
         overrides["bf16"] = args.bf16
     options = ElmoOptions.from_file(args.options) if args.options else None
+    check_not_input(os.path.join(args.output_dir, OPTIONS_FILE), [("the --options file", args.options)])
     options, config = resolve_settings(args.output_dir, options, overrides, resume=args.resume)
     result = train(args.train_data, args.output_dir, options, config, vocab_file=args.vocab,
-                   heldout_data=args.heldout_data, resume=args.resume, device=args.device)
+                   heldout_data=args.heldout_data, resume=args.resume, device=args.device, overwrite=args.overwrite)
     if not result.completed:
         raise Interrupted(f"stopped at step {result.step}; the checkpoint in {args.output_dir} is saved",
                           hint="train_resume", signalled=True)
@@ -391,7 +398,9 @@ def error_line(error: ElmoError, args: argparse.Namespace) -> str:
 
 def main(argv: Optional[List[str]] = None) -> int:
     """Run a command; the exit status is 0, the failing :class:`ElmoError`'s ``exit_code`` (2 for
-    problems a user can fix, 130 when interrupted), 2 for other OS errors, 128 + N for signal N."""
+    problems a user can fix, 130 when interrupted: Ctrl-C, SIGTERM, SIGHUP), 2 for other OS
+    errors, 141 when the reader of its standard output goes away (``| head``). ``--verbose``
+    adds the traceback, never changes the status."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -403,22 +412,35 @@ def main(argv: Optional[List[str]] = None) -> int:
                 args.func(args)
             except torch.OutOfMemoryError as error:
                 raise HardwareError(out_of_memory_line(error), hint="batch_size") from error
+    except BrokenPipeError:  # `torchelmo ... | head`: the reader has what it wanted
+        _silence_stdout()
+        return 141
     except ElmoError as error:
-        if args.verbose:
-            raise
-        print(error_line(error, args), file=sys.stderr)
+        _report(error_line(error, args), args.verbose)
         return error.exit_code
     except OSError as error:  # anything the library did not translate
-        if args.verbose:
-            raise
-        print(f"torchelmo: error: {error}", file=sys.stderr)
+        _report(f"torchelmo: error: {error}", args.verbose)
         return 2
-    except KeyboardInterrupt as error:
-        print("torchelmo: interrupted", file=sys.stderr)
-        return 128 + error.signum if isinstance(error, Terminated) else 130
+    except KeyboardInterrupt:
+        _report("torchelmo: interrupted", args.verbose)
+        return 130
     finally:
         logging.raiseExceptions = raise_exceptions
     return 0
+
+
+def _report(line: str, verbose: bool) -> None:
+    """``line`` on stderr, after the traceback of the exception being handled with ``verbose``."""
+    if verbose:
+        traceback.print_exc()
+    print(line, file=sys.stderr)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that flushing it at exit raises no second BrokenPipeError."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 if __name__ == "__main__":

@@ -23,9 +23,11 @@ result equals an uninterrupted run. When all segments exist they are merged into
 
 ``ElmoEmbedder.embed_file`` and ``torchelmo embed`` both run :func:`embed_file`, which sees the
 embedder only through :class:`JobEmbedder`; so the policy is the same for both: an existing
-``OUTPUT`` is replaced only with ``overwrite=True``; an interrupted run's partial output is
-either finished (``resume=True``) or discarded (``overwrite=True``), never silently; the
-output may not be the input; ``OUTPUT.partial/job.json`` records everything that changes the
+``OUTPUT`` is replaced only with ``overwrite=True`` (``resume=True`` alone never replaces it); an
+interrupted run's partial output is either finished (``resume=True``) or discarded
+(``overwrite=True``), never silently, and a ``OUTPUT.partial`` torchelmo did not make (a link,
+a folder without ``job.json``) is refused; the output may not be the input nor a model file;
+the input is pinned from the checking pass to the merge; ``OUTPUT.partial/job.json`` records everything that changes the
 vectors (input checksum, settings, model and options checksums, the embedder's settings,
 world size) and a resume that differs is refused naming the setting; and ``OUTPUT.lock``
 (held with ``flock`` while the job runs) makes a second job into the same output refuse at once.
@@ -55,10 +57,11 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from .errors import (ConfigurationError, InputError, Interrupted, OutputError, OutputExistsError, ResumeError,
-                     Terminated)
+from .errors import (ConfigurationError, InputChangedError, InputError, Interrupted, OutputError, OutputExistsError,
+                     ResumeError, Terminated)
 from .distributed import DistributedContext
-from .files import PathLike, atomic_path, output_errors, output_lock, sweep_stale_temporaries, write_json
+from .files import (PathLike, atomic_path, check_not_input, output_errors, output_lock, sweep_stale_temporaries,
+                    write_json)
 from .lstm import LstmState
 from .cache import file_sha256
 from .hub import model_info
@@ -215,14 +218,29 @@ def _check_keys(source: SentenceFile) -> None:
         seen[text] = index
 
 
-def _check_output(source: SentenceFile, output: str) -> None:
+def _check_output(embedder: JobEmbedder, source: SentenceFile, output: str) -> None:
+    """The output must be a file name in an existing folder, and none of the job's inputs."""
     if os.path.isdir(output):
         raise OutputError(f"{output}: is a directory, expected an HDF5 file name", output)
     parent = os.path.dirname(os.path.abspath(output))
     if not os.path.isdir(parent):
         raise OutputError(f"{output}: the folder {parent} does not exist", output)
-    if not source.temporary and os.path.exists(output) and os.path.samefile(source.path, output):
-        raise OutputError(f"{output}: is the input file; choose another output", output)
+    check_not_input(output, [("the input file", None if source.temporary else source.path),
+                             ("the weight file", embedder.weight_file), ("the options file", embedder.options_file)])
+
+
+def _check_partial(directory: str) -> bool:
+    """Whether ``directory`` holds an interrupted run's output (``job.json`` or segments). A
+    link, a file, or a folder of other files there is refused: torchelmo did not make it."""
+    if os.path.islink(directory) or (os.path.lexists(directory) and not os.path.isdir(directory)):
+        raise OutputError(f"{directory}: is not a folder torchelmo made (a link or a file); move it away or "
+                          f"choose another output", directory)
+    names = os.listdir(directory) if os.path.isdir(directory) else []
+    kept = any(n == JOB_FILE or SEGMENT_PATTERN.fullmatch(n) for n in names)
+    if names and not kept and any(not n.startswith(".") for n in names):
+        raise OutputError(f"{directory}: holds files torchelmo did not write (no {JOB_FILE}); move it away or "
+                          f"choose another output", directory)
+    return kept
 
 
 def _read_record(directory: str) -> Optional[Dict[str, Any]]:
@@ -433,8 +451,10 @@ def _write_tokens(source: SentenceFile, fout: h5py.File, keys: Optional[Dict[str
 def _must_start_fresh(directory: str, output: str, record: Dict[str, Any], resume: bool, overwrite: bool) -> bool:
     """Apply the overwrite/resume policy without changing anything: False to resume the
     interrupted run, True to start a fresh one; raises when the job must not run."""
-    kept = os.path.isdir(directory) and any(n == JOB_FILE or SEGMENT_PATTERN.fullmatch(n)
-                                            for n in os.listdir(directory))
+    kept = _check_partial(directory)
+    if os.path.exists(output) and not overwrite:  # with or without resume: a complete output stays
+        raise OutputExistsError(f"{output}: already exists" + (" and there is no interrupted run to resume"
+                                                               if resume and not kept else ""), hint="overwrite")
     if kept and resume:
         try:
             previous = _read_record(directory)
@@ -450,9 +470,6 @@ def _must_start_fresh(directory: str, output: str, record: Dict[str, Any], resum
                               f"{'; '.join(changed)}", hint="overwrite")
     elif kept and not overwrite:
         raise OutputExistsError(f"{directory}: an interrupted run left partial output", hint="resume_or_overwrite")
-    if os.path.exists(output) and not overwrite:
-        raise OutputExistsError(f"{output}: already exists" + (" and there is no interrupted run to resume"
-                                                               if resume else ""), hint="overwrite")
     return True
 
 
@@ -469,6 +486,12 @@ def _start_fresh(directory: str, record: Dict[str, Any]) -> None:
         raise
 
 
+def _discard_if_empty(directory: str) -> None:
+    """Remove the partial directory unless it keeps finished segments."""
+    if os.path.isdir(directory) and not any(SEGMENT_PATTERN.fullmatch(n) for n in os.listdir(directory)):
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 def _stopped(error: BaseException, directory: str) -> Interrupted:
     """The error to raise when a job stops early, with advice that is true: resume only when
     finished segments are kept; otherwise the partial directory is removed."""
@@ -477,7 +500,7 @@ def _stopped(error: BaseException, directory: str) -> Interrupted:
     reason = str(error) if isinstance(error, (OutputError, OSError, Terminated)) and str(error) else "interrupted"
     if kept:
         return Interrupted(f"{reason}; finished work is kept in {directory}", hint="resume", signalled=signalled)
-    shutil.rmtree(directory, ignore_errors=True)
+    _discard_if_empty(directory)
     return Interrupted(f"{reason}; nothing was finished, nothing is kept", signalled=signalled)
 
 
@@ -496,7 +519,7 @@ def run_embedding_job(embedder: JobEmbedder, source: SentenceFile, output_path: 
         raise ConfigurationError("windows with state 'carry' cannot be sharded: a process's windows would "
                                  "form other carried-state chains than a single process's; use state "
                                  "'warm' or 'zero'")
-    _check_output(source, output)
+    _check_output(embedder, source, output)
     if settings.use_sentence_keys:
         _check_keys(source)
     directory = partial_dir(output)
@@ -537,6 +560,14 @@ def run_embedding_job(embedder: JobEmbedder, source: SentenceFile, output_path: 
             if rank != 0:
                 raise
             raise _stopped(error, directory) from error
+        except InputChangedError:  # what was embedded may mix two texts: keep none of it
+            if rank == 0:
+                shutil.rmtree(directory, ignore_errors=True)
+            raise
+        except BaseException:  # any other error: a partial output without segments is no interrupted run
+            if rank == 0:
+                _discard_if_empty(directory)
+            raise
     barrier()
 
 

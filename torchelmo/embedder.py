@@ -1,5 +1,7 @@
 """``ElmoEmbedder``: sentences in, numpy layer activations out (AllenNLP's contract)."""
 import logging
+import threading
+from contextlib import contextmanager
 from typing import IO, Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -7,7 +9,7 @@ import torch
 
 from .bilm import BiLmControls, ElmoBiLm
 from .gemm import check_inference_support
-from .errors import TokensError
+from .errors import ConcurrentUseError, TokensError
 from .cache import file_sha256
 from .hub import resolve_model
 from .embed_job import EmbedSettings, embed_file
@@ -19,6 +21,29 @@ from .files import PathLike
 
 logger = logging.getLogger(__name__)
 DEFAULT_BATCH_SIZE = 64
+
+
+def check_batches(batches: Sequence[Sequence[Sequence[str]]]) -> None:
+    """Raise :class:`TokensError` unless every batch is a list of sentences, each a list of str
+    tokens (a str, a nested list or a number in their place is named by position)."""
+    for b, batch in enumerate(batches):
+        if isinstance(batch, str) or any(isinstance(s, str) for s in batch):
+            raise TokensError("a sentence must be a list of tokens, got a str; split it first "
+                              "(sentence.split(), or torchelmo.tokenizer for raw text)")
+        for s, sentence in enumerate(batch):
+            where = f"batch {b}, sentence {s}"
+            if not isinstance(sentence, (list, tuple)):
+                raise TokensError(f"{where}: a sentence must be a list of str tokens, got {_short(sentence)}")
+            bad = next((token for token in sentence if not isinstance(token, str)), None)
+            if bad is not None or None in sentence:
+                raise TokensError(f"{where}: a token must be a str, got {_short(bad)}; a sentence is a flat "
+                                  f"list of str tokens")
+
+
+def _short(value: object) -> str:
+    """``value``'s type and a short repr, e.g. ``list ['a']``."""
+    text = f"{type(value).__name__} {value!r}"
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _batches(items: Iterable, size: int) -> Iterator[list]:
@@ -62,6 +87,11 @@ class ElmoEmbedder(BiLmControls):
     different vectors depending on what came before. Call :meth:`reset_states`, or pass
     ``state="warm"`` (or ``"zero"``) for vectors that do not depend on the other sentences.
     :meth:`get_state`/:meth:`set_state` read and restore the carried state.
+
+    Threads: with ``state="carry"`` a call from a second thread while one is embedding raises
+    :class:`~torchelmo.errors.ConcurrentUseError` (the two would mix their carried states);
+    give each thread its own embedder. With ``"warm"`` or ``"zero"`` such calls wait for each
+    other.
     """
 
     def __init__(self, options_file: Optional[PathLike] = None, weight_file: Optional[PathLike] = None,
@@ -77,6 +107,20 @@ class ElmoEmbedder(BiLmControls):
         self.cuda_device = cuda_device
         self.elmo_bilm.to(self.device)
         self.elmo_bilm.set_inference(precision, compile)
+        self._in_use = threading.Lock()
+
+    @contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """One embedding call at a time: another thread's waits (``warm``, ``zero``) or, when
+        state is carried from call to call, is refused."""
+        if not self._in_use.acquire(blocking=self.state_mode != "carry"):
+            raise ConcurrentUseError("this ElmoEmbedder is embedding in another thread now, and it carries the "
+                                     "LSTM state from call to call (state 'carry'): two threads would mix their "
+                                     "states; give each thread its own ElmoEmbedder, or use state='warm' or 'zero'")
+        try:
+            yield
+        finally:
+            self._in_use.release()
 
     @property
     def bilm(self) -> ElmoBiLm:
@@ -98,8 +142,11 @@ class ElmoEmbedder(BiLmControls):
 
     def batch_to_embeddings(self, batch: List[List[str]]) -> Tuple[torch.Tensor, torch.Tensor]:
         """Activations ``(batch, num_layers, timesteps, dim)`` and mask ``(batch, timesteps)`` (long)."""
+        check_batches([batch])
+        if not batch:
+            raise TokensError("an empty batch: give at least one sentence")
         char_ids = self.elmo_bilm.batch_to_ids(batch).to(self.device)
-        with torch.inference_mode():
+        with torch.inference_mode(), self._exclusive():
             layers, mask = self.elmo_bilm.embed_layers(char_ids)
         return layers, mask.long()
 
@@ -129,14 +176,12 @@ class ElmoEmbedder(BiLmControls):
         :mod:`torchelmo.windows`).
         Without sentences over ``window`` tokens, the vectors are those without windows.
 
-        Raises :class:`TokensError` (a ``TypeError``) for a sentence given as one string.
+        Raises :class:`TokensError` (a ``TypeError``) for a sentence given as one string, or a
+        token that is not a str (a nested list); an empty batch gives an empty list.
         """
         windowing = Windowing.from_settings(window, window_overlap)
-        for batch in batches:
-            if isinstance(batch, str) or any(isinstance(s, str) for s in batch):
-                raise TokensError("a sentence must be a list of tokens, got a str; split it first "
-                                  "(sentence.split(), or torchelmo.tokenizer for raw text)")
-        with torch.inference_mode():
+        check_batches(batches)
+        with torch.inference_mode(), self._exclusive():
             layers = self.elmo_bilm.embed_batches(batches) if windowing is None else \
                 windowing.embed_batches(batches, self.elmo_bilm.embed_batches, batch_size)
         return [[sentence.numpy() for sentence in batch] for batch in layers]

@@ -56,6 +56,10 @@ class InputError(ElmoError):
     """Input text that cannot be embedded (blank lines, bad encoding, ...)."""
 
 
+class InputChangedError(InputError):
+    """An input file replaced or rewritten while a command was reading it."""
+
+
 class TokensError(InputError, TypeError):
     """A sentence given as a string where a list of tokens is expected."""
 
@@ -101,6 +105,10 @@ class Terminated(KeyboardInterrupt):
     def __init__(self, signum: int) -> None:
         super().__init__(f"terminated by signal {signum}")
         self.signum = signum
+
+
+class ConcurrentUseError(ElmoError, RuntimeError):
+    """An object that carries state between calls, used by two threads at once."""
 
 
 class HardwareError(ElmoError):

@@ -21,7 +21,7 @@ from tqdm import tqdm
 
 from .errors import ConfigurationError, ElmoError, ModelDownloadError
 from .cache import cache_dir, file_sha256
-from .files import PathLike, atomic_path, write_lines
+from .files import PathLike, atomic_path, read_once, write_lines
 from .model_files import ModelFiles, folder_model
 
 logger = logging.getLogger(__name__)
@@ -116,21 +116,27 @@ def _weights_check(options_file: Path) -> Callable[[str], None]:
 
 
 def _suffix_check(suffix: str) -> Callable[[str], None]:
-    """A check that a file fetched by URL parses as what its name's suffix says (JSON or HDF5)."""
+    """A check that a file fetched by URL parses as what its name's suffix says (JSON or HDF5);
+    a file of another suffix (or none) must be one of the two."""
     def check(path: str) -> None:
         import json
 
         import h5py
 
-        try:
-            if suffix == ".json":
-                with open(path, encoding="utf-8") as f:
-                    json.load(f)
-            elif suffix in (".hdf5", ".h5"):
-                with h5py.File(path, "r"):
-                    pass
-        except (OSError, ValueError) as error:
-            raise ElmoError(f"not a readable {suffix[1:].upper()} file ({error})") from None
+        kinds = {".json": ("JSON",), ".hdf5": ("HDF5",), ".h5": ("HDF5",)}.get(suffix, ("HDF5", "JSON"))
+        problems = []
+        for kind in kinds:
+            try:
+                if kind == "JSON":
+                    with open(path, encoding="utf-8") as f:
+                        json.load(f)
+                else:
+                    with h5py.File(path, "r"):
+                        pass
+                return
+            except (OSError, ValueError) as error:
+                problems.append(f"{kind}: {error}")
+        raise ElmoError(f"not a readable {' or '.join(kinds)} file ({'; '.join(problems)})") from None
     return check
 
 
@@ -163,7 +169,7 @@ def fetch_url(url: str, progress: bool = True) -> str:
 
 def _local(path: PathLike) -> str:
     path = os.fspath(path)
-    return fetch_url(path) if path.startswith(("http://", "https://")) else path
+    return fetch_url(path) if path.startswith(("http://", "https://")) else read_once(path)
 
 
 def resolve_model_files(options_file: Optional[PathLike] = None, weight_file: Optional[PathLike] = None,

@@ -5,10 +5,15 @@ A file is checked in a first streaming pass (blank lines, invalid UTF-8 and over
 sentences, with line numbers) and read again lazily for embedding, so memory does not grow
 with the file. Anything that is not a regular file (``-`` for stdin, ``/dev/stdin``, a pipe,
 ``<(...)``, an open file object) is first copied to a temporary file and read only from it.
+The input is pinned: every later pass checks that the file is the one checked (same file,
+size and modification time) and, reading it whole, that its contents hash the same; a file
+replaced or rewritten during a run fails with one line instead of mixing two texts.
 Lines end with ``\\n``, ``\\r\\n`` or a lone ``\\r`` (old Mac files); a missing final newline
 is fine, and a UTF-8 byte-order mark at the start of the file is dropped. With ``tokenize`` the
 checking pass tokenizes each line once and keeps the tokens in a temporary file (JSON lines)
-that the embedding pass reads, so both passes see the same tokens.
+that the embedding pass reads, so both passes see the same tokens. Temporary files live in a
+private folder in ``$TMPDIR`` (see :func:`torchelmo.files.temporary_folder`), removed by
+:meth:`SentenceFile.close` or, after ``kill -9``, by a later run.
 """
 import hashlib
 import io
@@ -19,10 +24,10 @@ import stat
 import sys
 import tempfile
 from dataclasses import dataclass, field
-from typing import IO, BinaryIO, Iterator, List, Optional, Tuple, Union
+from typing import IO, Iterable, Iterator, List, Optional, Tuple, Union
 
-from .errors import ConfigurationError, InputError
-from .files import PathLike, sweep_stale_temporaries
+from .errors import ConfigurationError, InputChangedError, InputError
+from .files import PathLike, output_errors, temporary_folder
 from .tokenizer import tokenize_with_offsets, tokenizer_name
 
 Source = Union[PathLike, IO]  # a file name, or an open file
@@ -30,7 +35,8 @@ ENCODING_ERRORS = ("strict", "replace", "skip")
 BLANK_LINES = ("error", "skip", "empty")
 DEFAULT_MAX_SENTENCE_LENGTH = 1000
 BOM = b"\xef\xbb\xbf"
-SPOOL_PREFIX = ".torchelmo-input-"
+SCRATCH_NAME = "torchelmo-input"  # the temporary folder in $TMPDIR: .torchelmo-input.tmp-PID-XXXXXXXX
+Identity = Tuple[int, int, int, int]  # st_dev, st_ino, st_size, st_mtime_ns
 WHITESPACE = "whitespace"  # the tokenizer of a file read without ``tokenize``: str.split
 
 
@@ -40,7 +46,7 @@ def default_max_sentence_length(window: int = 0) -> int:
     return 0 if window else DEFAULT_MAX_SENTENCE_LENGTH
 
 
-def raw_lines(f: BinaryIO) -> Iterator[bytes]:
+def raw_lines(f: Iterable[bytes]) -> Iterator[bytes]:
     """The lines of a binary file without their ends: ``\\n``, ``\\r\\n`` and a lone ``\\r`` end
     a line; a leading UTF-8 byte-order mark is dropped."""
     for number, raw in enumerate(f):
@@ -88,8 +94,10 @@ class SentenceFile:
     policy: InputPolicy
     sha256: str = ""
     skipped: List[int] = field(default_factory=list)  # 0-based indexes of lines not embedded
-    temporary: bool = False
+    temporary: bool = False  # ``path`` is a copy in ``scratch``
     tokens_path: Optional[str] = None  # with ``tokenize``: one JSON line per line, [tokens, starts] or null
+    scratch: Optional[str] = None  # the temporary folder holding the copy and the tokens, removed by close()
+    identity: Optional[Identity] = None  # of the file the checking pass read
     language: str = "en"  # with ``tokenize``: the tokenizer's language
 
     @property
@@ -106,9 +114,24 @@ class SentenceFile:
         """``(index, stripped text)`` for every line; text is None for a skipped line."""
         skipped = set(self.skipped)
         decode_errors = "replace" if self.policy.errors == "replace" else "strict"
-        with open(self.path, "rb") as f:
-            for index, raw in enumerate(raw_lines(f)):
+        digest = hashlib.sha256()
+        with self._open() as f:
+            for index, raw in enumerate(raw_lines(_hashed(f, digest))):
                 yield index, None if index in skipped else raw.decode("utf-8", decode_errors).strip()
+        if self.sha256 and digest.hexdigest() != self.sha256:
+            raise self._changed("its contents differ")
+
+    def _open(self) -> IO[bytes]:
+        """The input, opened for reading, after checking it is the file that was checked."""
+        f = open(self.path, "rb")
+        if self.identity is not None and _identity(f) != self.identity:
+            f.close()
+            raise self._changed("another file, size or modification time")
+        return f
+
+    def _changed(self, how: str) -> InputChangedError:
+        return InputChangedError(f"{self.display_name}: changed since it was checked ({how}); run the command "
+                                 f"again")
 
     def sentences(self) -> Iterator[Tuple[int, List[str], Optional[List[int]]]]:
         """``(index, tokens, starts)`` for every line not skipped: the line split on whitespace
@@ -125,22 +148,27 @@ class SentenceFile:
                     yield index, tokens, starts
 
     def close(self) -> None:
-        for path in (self.path if self.temporary else None, self.tokens_path):
-            if path is not None and os.path.exists(path):
-                os.remove(path)
+        """Remove the temporary files (a spooled copy, the tokens)."""
+        if self.scratch is not None:
+            shutil.rmtree(self.scratch, ignore_errors=True)
 
 
-def _temporary_file(kind: str = "") -> Tuple[int, str]:
-    """A new temporary file ``.torchelmo-input-*KIND.tmp-PID`` (named so that a later run
-    removes it after ``kill -9``), as ``(descriptor, path)``."""
-    sweep_stale_temporaries(tempfile.gettempdir(), SPOOL_PREFIX)
-    return tempfile.mkstemp(prefix=SPOOL_PREFIX, suffix=f"{kind}.tmp-{os.getpid()}")
+def _hashed(f: IO[bytes], digest) -> Iterator[bytes]:
+    """The lines of ``f``, each added to ``digest`` as read."""
+    for line in f:
+        digest.update(line)
+        yield line
 
 
-def _spool(stream: IO) -> str:
-    """Copy a stream (stdin, an open file) to a temporary file so it can be read twice."""
-    fd, path = _temporary_file()
-    with os.fdopen(fd, "wb") as out:
+def _identity(f: IO[bytes]) -> Identity:
+    info = os.fstat(f.fileno())
+    return info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns
+
+
+def _spool(stream: IO, scratch: str) -> str:
+    """Copy a stream (stdin, an open file) into the folder ``scratch`` so it can be read twice."""
+    path = os.path.join(scratch, "input")
+    with output_errors(path), open(path, "xb") as out:
         if hasattr(stream, "buffer"):  # a text file or sys.stdin: copy its bytes
             shutil.copyfileobj(stream.buffer, out)
         elif isinstance(stream, io.TextIOBase):  # e.g. io.StringIO
@@ -167,42 +195,47 @@ def open_sentence_file(source: Source, policy: Optional[InputPolicy] = None, tok
     ``max_sentence_length`` tokens.
     """
     policy = policy or InputPolicy()
-    temporary = False
+    stream: Optional[IO] = None
     if isinstance(source, str) and source == "-":
-        path, name, temporary = _spool(sys.stdin), "<stdin>", True
+        if sys.stdin is None:
+            raise InputError("<stdin>: standard input is closed; give a file or pipe the text in")
+        stream, name = sys.stdin, "<stdin>"
     elif isinstance(source, (str, os.PathLike)):
         path = name = os.fspath(source)
         if not os.path.exists(path):
             raise InputError(f"{path}: input file not found")
         if os.path.isdir(path):
             raise InputError(f"{path}: is a directory, expected a text file with one sentence per line")
-        if not stat.S_ISREG(os.stat(path).st_mode):  # /dev/stdin, a pipe, <(...): readable once
-            with open(path, "rb") as stream:
-                path, temporary = _spool(stream), True
     else:
-        path, temporary = _spool(source), True
-        name = getattr(source, "name", "<input>")
-    tokens_path = None
+        stream, name = source, getattr(source, "name", "<input>")
+    temporary = stream is not None or not stat.S_ISREG(os.stat(path).st_mode)  # else: read in place
+    scratch = None
     try:
         if tokenize:
             tokenizer_name(language)  # an unknown language fails before the file is read
-            fd, tokens_path = _temporary_file(".tokens")
-            os.close(fd)
-        return _scan(path, name, policy, temporary, tokens_path, language)
+        if temporary or tokenize:
+            scratch = temporary_folder(tempfile.gettempdir(), SCRATCH_NAME)
+        if stream is not None:
+            path = _spool(stream, scratch)
+        elif temporary:  # /dev/stdin, a pipe, <(...): readable once
+            with open(path, "rb") as once:
+                path = _spool(once, scratch)
+        tokens_path = os.path.join(scratch, "tokens.jsonl") if tokenize else None
+        return _scan(path, name, policy, tokens_path, temporary, scratch, language)
     except BaseException:
-        for made in (path if temporary else None, tokens_path):
-            if made is not None and os.path.exists(made):
-                os.remove(made)
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
         raise
 
 
-def _scan(path: str, name: str, policy: InputPolicy, temporary: bool, tokens_path: Optional[str],
-          language: str = "en") -> SentenceFile:
+def _scan(path: str, name: str, policy: InputPolicy, tokens_path: Optional[str], temporary: bool,
+          scratch: Optional[str], language: str = "en") -> SentenceFile:
     """The checking pass; with ``tokens_path`` each line is tokenized and its tokens written there."""
     blank, invalid, long_lines, nul_lines, count = [], [], [], [], 0
     decode_errors = "replace" if policy.errors == "replace" else "strict"
     digest = hashlib.sha256()
     with open(path, "rb") as f, open(tokens_path or os.devnull, "w", encoding="utf-8") as tokens_out:
+        identity = _identity(f)
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
         f.seek(0)
@@ -237,6 +270,9 @@ def _scan(path: str, name: str, policy: InputPolicy, temporary: bool, tokens_pat
                          f"{policy.max_sentence_length} ({len(long_lines)} such line(s))", hint="max_sentence_length")
     if blank and policy.blank_lines == "error":
         raise InputError(f"{name}: {len(blank)} empty line(s), at line(s) {_shown(blank)}", hint="blank_lines")
+        if _identity(f) != identity:
+            raise InputChangedError(f"{name}: changed while it was being checked; run the command again")
     skipped = sorted(invalid + (blank if policy.blank_lines == "skip" else []))
     return SentenceFile(path=path, display_name=name, num_lines=count, policy=policy, sha256=digest.hexdigest(),
-                        skipped=skipped, temporary=temporary, tokens_path=tokens_path, language=language)
+                        skipped=skipped, temporary=temporary, tokens_path=tokens_path,
+                        scratch=scratch, identity=identity, language=language)

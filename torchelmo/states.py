@@ -19,14 +19,15 @@ The warm state of a weight file is stored as JSON keyed by the weights' SHA-256:
 beside the weight file (``warm_state.json``; shipped for the bundled model), then in the
 cache (``$TORCHELMO_CACHE/warm_states/SHA256.json``, default ``~/.cache/torchelmo``);
 otherwise computed once and written to the cache atomically. A stored state is used only if
-it was made from the same warm-up text and recipe.
+it was made from the same warm-up text and recipe; a damaged one (not JSON, tensors that do
+not parse or have the wrong shape) is refused with one line naming the file.
 """
 import hashlib
 import json
 import logging
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import List, Literal, Optional, Union
+from typing import List, Literal, Optional, Tuple, Union
 
 import torch
 
@@ -108,17 +109,35 @@ def _record(weights_sha256: str, state: LstmState, text: Path = WARMUP_TEXT) -> 
             "recipe": asdict(WARM_RECIPE), "hidden": state.hidden.tolist(), "memory": state.memory.tolist()}
 
 
-def _load(path: Path, weights_sha256: str, text: Path = WARMUP_TEXT) -> Optional[LstmState]:
-    """The state stored at ``path`` if it is for these weights, text and recipe."""
+def _load(path: Path, weights_sha256: str, shapes: Tuple[Tuple[int, ...], Tuple[int, ...]],
+          text: Path = WARMUP_TEXT) -> Optional[LstmState]:
+    """The state stored at ``path`` if it is for these weights, text and recipe (None if there is
+    none, or it is for others); a damaged file, or one whose tensors do not have ``shapes``
+    (hidden, memory), is refused with one line naming it."""
+    if not path.is_file():
+        return None
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
+    except (OSError, ValueError) as error:
+        raise _damaged(path, f"not readable JSON: {error}") from None
+    if not isinstance(record, dict):
+        raise _damaged(path, "not a JSON object")
     if (record.get("format") != WARM_STATE_FORMAT or record.get("weights_sha256") != weights_sha256
             or record.get("warmup_text_sha256") != _text_sha256(text) or record.get("recipe") != asdict(WARM_RECIPE)):
         return None
-    return LstmState(torch.tensor(record["hidden"], dtype=torch.float32),
-                     torch.tensor(record["memory"], dtype=torch.float32))
+    try:
+        state = LstmState(torch.tensor(record["hidden"], dtype=torch.float32),
+                          torch.tensor(record["memory"], dtype=torch.float32))
+    except (KeyError, TypeError, ValueError, RuntimeError) as error:
+        raise _damaged(path, f"its tensors do not parse: {type(error).__name__} {error}") from None
+    found = (tuple(state.hidden.shape), tuple(state.memory.shape))
+    if found != shapes or not all(torch.isfinite(t).all() for t in (state.hidden, state.memory)):
+        raise _damaged(path, f"hidden and memory of shapes {found}, expected {shapes} of finite numbers")
+    return state
+
+
+def _damaged(path: Path, reason: str) -> ConfigurationError:
+    return ConfigurationError(f"{path}: a damaged warm state ({reason}); delete it and it is computed again")
 
 
 def save_warm_state(path: Path, weights_sha256: str, state: LstmState, text: Path = WARMUP_TEXT) -> None:
@@ -152,8 +171,10 @@ def warm_state_for(bilm) -> LstmState:
         logger.info("Computing the warm state of in-memory weights (not cached)")
         return compute_warm_state(bilm, path=text)
     sha = weights_sha256(bilm)
+    layers = bilm.lstm.layers
+    shapes = ((len(layers), 2, 1, layers[0].projection_dim), (len(layers), 2, 1, layers[0].cell_dim))
     for path in (Path(bilm.weight_file).with_name(WARM_STATE_FILE), cached_warm_state_path(sha, text)):
-        state = _load(path, sha, text)
+        state = _load(path, sha, shapes, text)
         if state is not None:
             logger.info("Warm state from %s", path)
             return state

@@ -85,16 +85,17 @@ def write_lines(path: Path, lines: Iterable[str]) -> Dict[str, object]:
             "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
 
 
-def write_shards(directory: Path, shards: Sequence[Sequence[Sentence]],
-                 name: str = "part-{:03d}.txt") -> Dict[str, Dict[str, object]]:
-    """Write ``directory/part-000.txt`` ... and remove stale parts from an earlier run."""
+def write_shards(directory: Path, shards: Sequence[Sequence[Sentence]], name: str = "part-{:03d}.txt",
+                 previous: Iterable[str] = ()) -> Dict[str, Dict[str, object]]:
+    """Write ``directory/part-000.txt`` ... and remove the stale parts an earlier run wrote
+    (``previous``: the names its manifest lists); no other file is removed."""
     written = {}
     for index, sentences in enumerate(shards):
         path = directory / name.format(index)
         written[path.name] = write_lines(path, (s.text for s in sentences))
-    for stale in sorted(directory.glob("part-*.txt")):
-        if stale.name not in written:
-            stale.unlink()
+    for stale in sorted(set(previous) - set(written)):
+        if (directory / stale).is_file():
+            (directory / stale).unlink()
     return written
 
 

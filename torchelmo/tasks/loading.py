@@ -85,8 +85,19 @@ def _parse_yaml(text: str, path: str) -> Any:
     except ImportError:
         raise ConfigurationError(f"{path}: YAML configs need PyYAML (pip install 'torchelmo[tasks]'); "
                                  f"or write the config as JSON") from None
+
+    class NoAliases(yaml.SafeLoader):
+        """YAML without aliases (``*name``): a few of them can nest into a structure of billions of
+        nodes (an alias bomb); a config has no need of them."""
+
+        def compose_node(self, parent, index):
+            if self.check_event(yaml.AliasEvent):
+                raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed in a config; write "
+                                                  "the value out", self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=NoAliases)  # noqa: S506 (a SafeLoader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""

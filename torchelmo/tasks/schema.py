@@ -7,6 +7,7 @@ adds a constraint; ``one_of(...)`` takes the dataclasses to choose from from a r
 Every problem is raised as ``ConfigurationError("a.b.c: expected ...")``.
 """
 import dataclasses
+import reprlib
 import typing
 from typing import Any, Callable, Dict, Optional, Sequence, Tuple, Type, TypeVar
 
@@ -36,6 +37,13 @@ def _fail(path: str, message: str) -> None:
     raise ConfigurationError(f"{path or 'config'}: {message}")
 
 
+def _shown(value: Any) -> str:
+    """A repr of ``value`` short whatever its size (a config can nest a huge structure)."""
+    short = reprlib.Repr()
+    short.maxlevel, short.maxlist, short.maxdict, short.maxstring, short.maxother = 3, 6, 6, 60, 60
+    return short.repr(value)
+
+
 def _join(path: str, key: Any) -> str:
     return f"{path}.{key}" if path else str(key)
 
@@ -57,11 +65,11 @@ def _convert(value: Any, hint: Any, path: str, constraint: Optional[Check] = Non
         return _choose_variant(value, options, path)
     if origin is typing.Literal:
         if value not in args:
-            _fail(path, f"expected one of {', '.join(map(repr, args))}, got {value!r}")
+            _fail(path, f"expected one of {', '.join(map(repr, args))}, got {_shown(value)}")
         return value
     if origin in (list, tuple):
         if not isinstance(value, list):
-            _fail(path, f"expected a list, got {value!r}")
+            _fail(path, f"expected a list, got {_shown(value)}")
         return [_convert(v, args[0], f"{path}[{i}]", constraint) for i, v in enumerate(value)]
     if dataclasses.is_dataclass(hint):
         return from_dict(hint, value, path)
@@ -74,7 +82,7 @@ def _convert_scalar(value: Any, hint: Any, path: str, constraint: Optional[Check
         value, ok = float(value), True
     description = f"{constraint[1]} {_type_name(hint)}" if constraint else _type_name(hint)
     if not ok or (constraint and not constraint[0](value)):
-        _fail(path, f"expected {description}, got {value!r}")
+        _fail(path, f"expected {description}, got {_shown(value)}")
     return value
 
 
@@ -83,17 +91,17 @@ def _choose_variant(value: Any, options: list, path: str) -> Any:
     by_type = {f.default: cls for cls in options if dataclasses.is_dataclass(cls)
                for f in dataclasses.fields(cls) if f.name == "type"}
     if not isinstance(value, dict):
-        _fail(path, f"expected a mapping, got {value!r}")
+        _fail(path, f"expected a mapping, got {_shown(value)}")
     kind = value.get("type")
     if kind not in by_type:
-        _fail(_join(path, "type"), f"expected one of {', '.join(map(repr, by_type))}, got {kind!r}")
+        _fail(_join(path, "type"), f"expected one of {', '.join(map(repr, by_type))}, got {_shown(kind)}")
     return from_dict(by_type[kind], value, path)
 
 
 def from_dict(cls: Type[T], data: Any, path: str = "") -> T:
     """``cls`` built from ``data`` (a dict); unknown keys and missing required keys fail by path."""
     if not isinstance(data, dict):
-        _fail(path, f"expected a mapping, got {data!r}")
+        _fail(path, f"expected a mapping, got {_shown(data)}")
     fields = {f.name: f for f in dataclasses.fields(cls)}
     for key in data:
         if key not in fields:

@@ -10,12 +10,12 @@ import os
 import platform
 import random
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import torch
 
 from ..errors import ConfigurationError
-from ..files import load_tensors, save_tensors, write_json
+from ..files import atomic_directory, load_tensors, save_tensors, write_json
 from .archive import CHECKPOINT_FILE, CONFIG_FILE, CURVE_FILE, METRICS_FILE, build_model, save_vocabularies
 from .config import TaskConfig
 from .loading import absolute_paths, config_dict
@@ -23,7 +23,7 @@ from .loop import resolve_device, run_model, seed_everything, train_epoch, write
 from .models.base import TaskModel
 from .plotting import plot_learning_curves
 from .registry import model_class
-from .sources import read_source
+from .sources import read_source, source_files
 
 logger = logging.getLogger(__name__)
 
@@ -47,10 +47,19 @@ def machine_description(device: str = "cpu") -> Dict[str, Any]:
             "cuda_device": torch.cuda.get_device_name(device) if device.type == "cuda" else None}
 
 
-def _prepare_folder(folder: str, overwrite: bool) -> None:
-    if os.path.exists(os.path.join(folder, CHECKPOINT_FILE)) and not overwrite:
-        raise ConfigurationError(f"{folder}: already holds a trained model", hint="overwrite")
-    os.makedirs(folder, exist_ok=True)
+def read_files(config: TaskConfig) -> List[Tuple[str, Optional[str]]]:
+    """``(what, path)`` of every file training reads: the data, split files, ELMo and word vectors."""
+    data, embedders = config.data, config.model.embedders
+    found: List[Tuple[str, Optional[str]]] = []
+    for source in (data.train, data.validation, data.test):
+        if source is not None:
+            found += [("the data", path) for path in source_files(source)] + [("a split file", source.split_file)]
+    if embedders.elmo is not None:
+        found += [("the ELMo options file", embedders.elmo.options_file),
+                  ("the ELMo weight file", embedders.elmo.weight_file)]
+    if embedders.pretrained is not None:
+        found.append(("the word-vector file", embedders.pretrained.path))
+    return found
 
 
 def _parameter_counts(model: TaskModel) -> Dict[str, int]:
@@ -66,12 +75,24 @@ def _log_elmo_cache(model: TaskModel) -> None:
 
 
 def train_task(config: TaskConfig, output_dir: str, overwrite: bool = False) -> Dict[str, Any]:
-    """Train the configured model, keep its best epoch in ``output_dir``; returns the metrics."""
+    """Train the configured model, keep its best epoch in ``output_dir``; returns the metrics.
+
+    The files are written into a temporary folder and moved into ``output_dir`` when training
+    is complete, so an interrupted run leaves nothing that looks like a model. A folder holding
+    files is refused unless ``overwrite``; then only the files training writes are replaced,
+    never one it reads (see :func:`torchelmo.files.atomic_directory`)."""
+    config = absolute_paths(config)
+    resolve_device(config.trainer.device, "trainer.device")
+    with atomic_directory(output_dir, overwrite, read_files(config)) as folder:
+        metrics = _train(config, folder)
+    logger.info("Wrote %s", output_dir)
+    return metrics
+
+
+def _train(config: TaskConfig, output_dir: str) -> Dict[str, Any]:
     started = time.time()
     trainer = config.trainer
     device = resolve_device(trainer.device, "trainer.device")
-    config = absolute_paths(config)
-    _prepare_folder(output_dir, overwrite)
     seed_everything(trainer.seed)
     reader = config.data.reader
     train_set = read_source(config.data.train, reader)
@@ -137,6 +158,5 @@ def train_task(config: TaskConfig, output_dir: str, overwrite: bool = False) -> 
                     "seconds": time.time() - started, "machine": machine_description(device), "history": history})
     write_json(os.path.join(output_dir, METRICS_FILE), metrics)
     plot_learning_curves(history, metric, os.path.join(output_dir, CURVE_FILE))
-    logger.info("Wrote %s (best epoch %d, validation %s %.4f)", output_dir, best["epoch"], metric,
-                best[f"validation_{metric}"])
+    logger.info("Best epoch %d, validation %s %.4f", best["epoch"], metric, best[f"validation_{metric}"])
     return metrics

@@ -29,8 +29,9 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
-from ..errors import ConfigurationError, ElmoError
-from ..files import PathLike, atomic_file, output_errors, write_json
+from ..cache import file_sha256
+from ..errors import ConfigurationError, ElmoError, OutputError, OutputExistsError
+from ..files import PathLike, atomic_file, check_not_input, no_follow, output_errors, write_json, write_lines
 from ..options import ElmoOptions
 from .checkpoint import CHECKPOINT_FILE, load_checkpoint, restore_rng_state, rng_state, save_checkpoint
 from .config import TrainingConfig, settings_from_options, small_options
@@ -45,6 +46,8 @@ from .vocab import Vocabulary, build_vocabulary, count_tokens
 logger = logging.getLogger(__name__)
 TRAIN_CONFIG_FILE, LOG_FILE, HELDOUT_FILE = "train_config.json", "train.log", "heldout.json"
 METRICS_LOG_FILE = "metrics.jsonl"  # one JSON line per logged step (a task run's METRICS_FILE is one JSON object)
+RUN_FILES = (CHECKPOINT_FILE, TRAIN_CONFIG_FILE, METRICS_LOG_FILE, HELDOUT_FILE, LOG_FILE, OPTIONS_FILE, WEIGHTS_FILE,
+             VOCAB_FILE, SOFTMAX_FILE)  # what a run writes into its folder
 
 
 @dataclass
@@ -180,6 +183,7 @@ class Trainer:
         torch.manual_seed(config.seed * 65536 + ctx.rank + 1)  # dropout and sampling differ per rank
         self.step, self.tokens_seen, self.elapsed = 0, 0, 0.0
         self.position = DataPosition()
+        self.train_sha256 = [file_sha256(path) for path in train_files]  # what resume compares, not names
         self.saved_step = -1
         self.use_bf16 = use_bf16(config.bf16, ctx.device)
 
@@ -199,10 +203,7 @@ class Trainer:
             raise ConfigurationError(f"the run in {self.output_dir} was saved by {state['world_size']} process(es); "
                                      f"resume it with the same number (got {self.ctx.world_size})")
         self.config.check_resumable_as(TrainingConfig().updated(**state["config"]))
-        if state["train_files"] != self.train_files:
-            raise ConfigurationError(f"--train-data gives other files than the run in {self.output_dir} was started "
-                                     f"with ({len(state['train_files'])} files from {state['train_files'][0]}); an "
-                                     f"exact continuation needs the same files")
+        self._check_same_corpus(state)
         if state["vocab"] != self.vocab.words:
             raise ConfigurationError(f"{self._path(VOCAB_FILE)} differs from the vocabulary the run was started with")
         try:
@@ -221,6 +222,23 @@ class Trainer:
             self._truncate_metrics()
         self._info("Resumed from step %d (%s tokens seen)", self.step, f"{self.tokens_seen:,}")
 
+    def _check_same_corpus(self, state: Dict[str, Any]) -> None:
+        """The training files must hold what they held when the run was started: the same
+        contents in the same order (by SHA-256; a checkpoint of an older version: the same names)."""
+        saved = state.get("train_sha256")
+        if saved is None and state["train_files"] == self.train_files:
+            return
+        if saved == self.train_sha256:
+            return
+        if saved is not None and len(saved) == len(self.train_sha256):
+            changed = next(path for path, old, new in zip(self.train_files, saved, self.train_sha256) if old != new)
+            reason = f"{changed} holds other text than when the run was started"
+        else:
+            reason = (f"{len(self.train_files)} file(s) given, the run was started with {len(state['train_files'])} "
+                      f"from {state['train_files'][0]}")
+        raise ConfigurationError(f"--train-data gives another corpus than the run in {self.output_dir} was started "
+                                 f"with ({reason}); an exact continuation needs the same files")
+
     def _truncate_metrics(self) -> None:
         """Drop metric lines logged after the checkpoint (their steps will be redone)."""
         path = self._path(METRICS_LOG_FILE)
@@ -238,7 +256,8 @@ class Trainer:
                              "world_size": self.ctx.world_size, "model": self.model.state_dict(),
                              "optimizer": self.optimizer.state_dict(), "config": self.config.to_dict(),
                              "options": self.options.to_dict(), "vocab": self.vocab.words,
-                             "train_files": self.train_files, "ranks": states},
+                             "train_files": self.train_files, "train_sha256": self.train_sha256,
+                             "ranks": states},
                             self._path(CHECKPOINT_FILE))
             export_model(self.model, self.vocab, self.config, self.output_dir)
             logger.info("Step %d: checkpoint and export written to %s", self.step, self.output_dir)
@@ -280,7 +299,7 @@ class Trainer:
             logger.info("step %d/%d  loss %.4f  ppl %.2f  lr %.4g  %s tokens/s  %s tokens", self.step,
                         self.config.max_steps, loss, perplexity, lr, f"{speed:,.0f}", f"{self.tokens_seen:,}")
             path = self._path(METRICS_LOG_FILE)
-            with output_errors(path), open(path, "a", encoding="utf-8") as f:
+            with output_errors(path), open(path, "a", encoding="utf-8", opener=no_follow) as f:
                 f.write(json.dumps({"step": self.step, "loss": loss, "perplexity": perplexity, "lr": lr,
                                     "tokens_per_second": speed, "tokens": self.tokens_seen,
                                     "elapsed_seconds": round(self.elapsed, 3)}) + "\n")
@@ -366,15 +385,33 @@ def _prepare_vocabulary(ctx: DistributedContext, train_files: List[str], output_
     return vocab if ctx.is_main else Vocabulary.from_file(target)
 
 
+def _check_output_dir(output_dir: str, resume: bool, overwrite: bool,
+                      inputs: Sequence[Tuple[str, Optional[PathLike]]]) -> None:
+    """A new run needs a folder without a run's files (or ``overwrite``); no run writes onto its inputs."""
+    for name in RUN_FILES:
+        check_not_input(os.path.join(output_dir, name), [(what, path and os.fspath(path)) for what, path in inputs])
+    if resume or overwrite:
+        return
+    if os.path.exists(os.path.join(output_dir, CHECKPOINT_FILE)):
+        raise ConfigurationError(f"{output_dir} already holds a run ({CHECKPOINT_FILE})",
+                                 hint="train_resume_or_elsewhere")
+    found = [name for name in RUN_FILES if os.path.lexists(os.path.join(output_dir, name))]
+    if found:
+        raise OutputExistsError(f"{output_dir}: holds {', '.join(found)}, which training would replace",
+                                hint="overwrite")
+
+
 def train(train_data: Union[str, Sequence[str]], output_dir: PathLike, options: Optional[ElmoOptions] = None,
           config: Optional[TrainingConfig] = None, vocab_file: Optional[PathLike] = None,
           heldout_data: Union[str, Sequence[str], None] = None, resume: bool = False,
-          device: Optional[str] = None, progress: bool = True) -> TrainingResult:
+          device: Optional[str] = None, progress: bool = True, overwrite: bool = False) -> TrainingResult:
     """Train ELMo's biLM on ``train_data`` (glob(s) of files with one tokenized sentence per line).
 
     ``options`` is the architecture (default :func:`small_options`); ``config`` the settings (see
     :func:`resolve_settings` to combine defaults, options keys and overrides). ``resume``
-    continues the run in ``output_dir``. Under ``torchrun`` every process calls this.
+    continues the run in ``output_dir``; a new run refuses a folder holding a run's files
+    unless ``overwrite`` (then it starts over, replacing them), and never writes onto its inputs
+    (the data, the vocabulary). Under ``torchrun`` every process calls this.
     """
     output_dir = os.fspath(output_dir)
     if options is None or config is None:
@@ -383,9 +420,8 @@ def train(train_data: Union[str, Sequence[str]], output_dir: PathLike, options: 
     options.check_fits_in_memory()  # before the output directory is touched
     train_files = resolve_files(train_data, "--train-data")
     heldout_files = resolve_files(heldout_data, "--heldout-data") if heldout_data else []
-    if not resume and os.path.exists(os.path.join(output_dir, CHECKPOINT_FILE)):
-        raise ConfigurationError(f"{output_dir} already holds a run ({CHECKPOINT_FILE})",
-                                 hint="train_resume_or_elsewhere")
+    _check_output_dir(output_dir, resume, overwrite, [("the --vocab file", vocab_file)] + [
+        ("a training file", path) for path in train_files] + [("a held-out file", path) for path in heldout_files])
     ctx = DistributedContext.from_environment(device)
     package_logger = logging.getLogger("torchelmo")
     handler: Optional[logging.Handler] = None
@@ -394,7 +430,12 @@ def train(train_data: Union[str, Sequence[str]], output_dir: PathLike, options: 
     try:
         if ctx.is_main:
             os.makedirs(output_dir, exist_ok=True)
-            handler = logging.FileHandler(os.path.join(output_dir, LOG_FILE), encoding="utf-8")
+            log_file = os.path.join(output_dir, LOG_FILE)
+            if os.path.islink(log_file):
+                raise OutputError(f"{log_file}: is a symbolic link, which torchelmo did not make; remove it", log_file)
+            if not resume:  # a new run's metrics start empty (a regular file made here, appended to)
+                write_lines(os.path.join(output_dir, METRICS_LOG_FILE), [])
+            handler = logging.FileHandler(log_file, encoding="utf-8")
             handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
             package_logger.addHandler(handler)
             if package_logger.getEffectiveLevel() > logging.INFO:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Dict, Iterator, List, Literal, Optional, Tuple
 
 from ...errors import InputError
-from ..readers.blocks import utf8_lines
+from ..readers.blocks import TextFileConfig, text_lines
 from ..readers.conllu import ConlluReaderConfig, read_conllu
 from ..registry import register_reader
 from ..schema import NON_NEGATIVE, check
@@ -24,7 +24,7 @@ from .document import Cluster, Document, Mention
 
 
 @dataclass
-class Conll2012ReaderConfig:
+class Conll2012ReaderConfig(TextFileConfig):
     """CoNLL-2012 coreference documents: bracketed chains in the last column.
 
     ``token_column``: the word's column (3 in CoNLL-2012; 1 in OntoGUM's three columns).
@@ -39,6 +39,7 @@ class Conll2012ReaderConfig:
     unmatched_brackets: Literal["error", "skip"] = "error"
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if self.sentences is not None:
             self.sentences = os.path.abspath(self.sentences)
 
@@ -171,7 +172,7 @@ def read_conll2012(path: str, config: Conll2012ReaderConfig) -> Iterator[Documen
     stem = os.path.splitext(os.path.basename(path))[0]
     documents = 0
     builder: Optional[_DocumentBuilder] = None
-    for number, line in utf8_lines(path):
+    for number, line in text_lines(path, config):
         begin = _BEGIN.match(line)
         if begin:
             if builder is not None:

@@ -21,12 +21,13 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from ...errors import InputError
 from ...tokenizer import tokenize_with_offsets
+from ..readers.blocks import TextFileConfig, decode_file
 from ..registry import register_reader
 from .question import Offsets, Question, token_offsets, token_span
 
 
 @dataclass
-class SquadReaderConfig:
+class SquadReaderConfig(TextFileConfig):
     """SQuAD JSON (``data[].paragraphs[].{context, qas[]}``), or JSON lines of
     ``{"id", "context", "question"}`` (optionally ``"answers"`` as in SQuAD), tokenized by
     :mod:`torchelmo.tokenizer`. A question none of whose answers has an offset
@@ -44,7 +45,7 @@ Passage = Tuple[List[str], Offsets]
 def read_squad(path: str, config: SquadReaderConfig) -> Iterator[Question]:
     """The questions of ``path`` in file order."""
     skipped = 0
-    for record, where, passage in _records(path):
+    for record, where, passage in _records(path, config):
         question = _question(record, where, passage, path)
         if question is None:
             skipped += 1
@@ -56,13 +57,9 @@ def read_squad(path: str, config: SquadReaderConfig) -> Iterator[Question]:
                        path, skipped)
 
 
-def _records(path: str) -> Iterator[Tuple[Dict[str, Any], str, Optional[Passage]]]:
+def _records(path: str, config: SquadReaderConfig) -> Iterator[Tuple[Dict[str, Any], str, Optional[Passage]]]:
     """``(question record with its context, default id, tokenized passage or None)``."""
-    try:
-        with open(path, encoding="utf-8-sig") as f:
-            text = f.read()
-    except UnicodeDecodeError as error:
-        raise InputError(f"{path}: not UTF-8 ({error.reason} at byte {error.start})") from None
+    text = decode_file(path, config)
     try:
         document = json.loads(text)
     except json.JSONDecodeError:

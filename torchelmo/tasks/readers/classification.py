@@ -13,11 +13,11 @@ from typing import Iterator, Literal, Tuple
 from ...errors import InputError
 from ..instance import Instance
 from ..registry import register_reader
-from .blocks import utf8_lines
+from .blocks import TextFileConfig, text_lines
 
 
 @dataclass
-class ClassificationReaderConfig:
+class ClassificationReaderConfig(TextFileConfig):
     """One text per line with a label. ``format``: ``tsv`` (``label<TAB>text``), ``csv``
     (quoted, ``label,text``) or ``jsonl`` (``text_field``/``label_field``). The text is
     split on whitespace (give it tokenized); ``lowercase`` lowercases it."""
@@ -41,7 +41,7 @@ def read_classification(path: str, config: ClassificationReaderConfig) -> Iterat
 
 def _records(path: str, config: ClassificationReaderConfig) -> Iterator[Tuple[int, str, str]]:
     if config.format == "csv":
-        reader = csv.reader(line for _, line in utf8_lines(path, keep_ends=True))
+        reader = csv.reader(line for _, line in text_lines(path, config, keep_ends=True))
         start = 1
         for row in reader:
             if len(row) != 2:
@@ -49,7 +49,7 @@ def _records(path: str, config: ClassificationReaderConfig) -> Iterator[Tuple[in
             yield start, row[0], row[1]
             start = reader.line_num + 1
         return
-    for number, line in utf8_lines(path):
+    for number, line in text_lines(path, config):
         if not line.strip():
             continue
         if config.format == "tsv":

@@ -9,11 +9,11 @@ from typing import Iterator, List, Optional
 from ...errors import InputError
 from ..instance import Instance
 from ..registry import register_reader
-from .blocks import line_blocks
+from .blocks import TextFileConfig, line_blocks
 
 
 @dataclass
-class ColumnsReaderConfig:
+class ColumnsReaderConfig(TextFileConfig):
     """CoNLL-style columns, blank line between sentences (e.g. CoNLL-2000/2003, SRL in BIO).
 
     Columns are 0-based; negative counts from the end. ``predicate_column``: the column whose
@@ -38,7 +38,7 @@ def read_columns(path: str, config: ColumnsReaderConfig) -> Iterator[Instance]:
     def is_comment(line: str) -> bool:
         return line.startswith(config.comment_prefix) or line.startswith("-DOCSTART-")
 
-    for block in line_blocks(path, is_comment):
+    for block in line_blocks(path, is_comment, config):
         rows = []
         for number, line in block:
             columns = line.split(config.separator)

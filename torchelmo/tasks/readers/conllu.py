@@ -10,12 +10,12 @@ from typing import Iterator, List, Literal
 from ...errors import InputError
 from ..instance import Instance
 from ..registry import register_reader
-from .blocks import line_blocks
+from .blocks import TextFileConfig, line_blocks
 from .entities import EntityBrackets
 
 
 @dataclass
-class ConlluReaderConfig:
+class ConlluReaderConfig(TextFileConfig):
     """CoNLL-U (UD). ``tags``: which tag each token gets: ``upos``, ``xpos``, or ``entity``
     (GUM's ``Entity=`` brackets in MISC as BIO tags of the outermost mentions)."""
 
@@ -29,7 +29,7 @@ NUM_COLUMNS = 10
 @register_reader(ConlluReaderConfig)
 def read_conllu(path: str, config: ConlluReaderConfig) -> Iterator[Instance]:
     """Instances of ``path``, one per sentence; a malformed line fails with ``file:line``."""
-    for block in line_blocks(path, lambda line: line.startswith("#")):
+    for block in line_blocks(path, lambda line: line.startswith("#"), config):
         rows: List[List[str]] = []
         for number, line in block:
             columns = line.split("\t")

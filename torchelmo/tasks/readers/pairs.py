@@ -16,10 +16,11 @@ from ...errors import InputError
 from ...tokenizer import tokenize
 from ..instance import SentencePair
 from ..registry import register_reader
+from .blocks import TextFileConfig, text_lines
 
 
 @dataclass
-class PairReaderConfig:
+class PairReaderConfig(TextFileConfig):
     """Labelled sentence pairs. ``format``: ``tsv`` (``label<TAB>premise<TAB>hypothesis``,
     tokenized, split on spaces; a first line ``label<TAB>premise<TAB>hypothesis`` is a
     header) or ``sick`` (SICK.txt: a header naming the columns, raw text tokenized by
@@ -34,6 +35,7 @@ class PairReaderConfig:
     lowercase: bool = False
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         self.labels = [label.lower() for label in self.labels]
         if not self.labels or len(set(self.labels)) != len(self.labels):
             raise ValueError(f"labels: expected distinct labels, got {self.labels}")
@@ -50,11 +52,11 @@ def read_pairs(path: str, config: PairReaderConfig) -> Iterator[SentencePair]:
     """The pairs of ``path``; a missing field, an empty sentence or a label outside
     ``config.labels`` fails with ``file:line``."""
     if path.endswith(".jsonl"):
-        records = _jsonl(path)
+        records = _jsonl(path, config)
     elif config.format == "sick":
-        records = _sick(path)
+        records = _sick(path, config)
     else:
-        records = _tsv(path)
+        records = _tsv(path, config)
     for number, fields in records:
         yield _pair(fields, config, f"{path}:{number}")
 
@@ -75,16 +77,14 @@ def _pair(fields: Fields, config: PairReaderConfig, source: str) -> SentencePair
                         source=source)
 
 
-def _lines(path: str) -> Iterator[Tuple[int, str]]:
-    with open(path, encoding="utf-8-sig") as f:
-        for number, line in enumerate(f, 1):
-            line = line.rstrip("\r\n")
-            if line.strip():
-                yield number, line
+def _lines(path: str, config: PairReaderConfig) -> Iterator[Tuple[int, str]]:
+    for number, line in text_lines(path, config):
+        if line.strip():
+            yield number, line
 
 
-def _tsv(path: str) -> Iterator[Tuple[int, Fields]]:
-    for number, line in _lines(path):
+def _tsv(path: str, config: PairReaderConfig) -> Iterator[Tuple[int, Fields]]:
+    for number, line in _lines(path, config):
         fields = line.split("\t")
         if number == 1 and fields == TSV_HEADER:
             continue
@@ -94,9 +94,9 @@ def _tsv(path: str) -> Iterator[Tuple[int, Fields]]:
         yield number, {"label": fields[0], "premise": fields[1].split(), "hypothesis": fields[2].split()}
 
 
-def _sick(path: str) -> Iterator[Tuple[int, Fields]]:
+def _sick(path: str, config: PairReaderConfig) -> Iterator[Tuple[int, Fields]]:
     header: Optional[Dict[str, int]] = None
-    for number, line in _lines(path):
+    for number, line in _lines(path, config):
         fields = line.split("\t")
         if header is None:
             missing = [c for c in SICK_COLUMNS.values() if c not in fields]
@@ -112,8 +112,8 @@ def _sick(path: str) -> Iterator[Tuple[int, Fields]]:
         yield number, {**values, "premise": tokenize(values["premise"]), "hypothesis": tokenize(values["hypothesis"])}
 
 
-def _jsonl(path: str) -> Iterator[Tuple[int, Fields]]:
-    for number, line in _lines(path):
+def _jsonl(path: str, config: PairReaderConfig) -> Iterator[Tuple[int, Fields]]:
+    for number, line in _lines(path, config):
         try:
             record = json.loads(line)
         except json.JSONDecodeError as error:

@@ -15,11 +15,11 @@ from typing import Iterator, List, Optional, Tuple
 from ...errors import InputError
 from ..instance import Instance
 from ..registry import register_reader
-from .blocks import NumberedLine, line_blocks
+from .blocks import NumberedLine, TextFileConfig, line_blocks
 
 
 @dataclass
-class PropbankReaderConfig:
+class PropbankReaderConfig(TextFileConfig):
     """PropBank roles in CoNLL-2012 columns (document, part, index, word, POS, parse,
     predicate lemma, roleset, then one bracket column per predicate): one instance per
     predicate, its arguments as BIO tags (``C-``/``R-`` kept as labels), the predicate's
@@ -37,7 +37,7 @@ _OPEN = re.compile(r"\(([^()*\s]+)")
 def read_propbank(path: str, config: PropbankReaderConfig) -> Iterator[Instance]:
     """Instances of ``path``, one per predicate; ``source`` is the predicate's ``file:line``.
     Malformed columns and unbalanced or overlapping brackets fail with ``file:line``."""
-    for block in line_blocks(path, lambda line: line.startswith("#")):
+    for block in line_blocks(path, lambda line: line.startswith("#"), config):
         rows = _rows(block, path)
         predicates = [i for i, row in enumerate(rows) if row[ROLESET] != "-"]
         columns = len(rows[0]) - FIRST_ARGUMENT

@@ -11,10 +11,11 @@ from typing import Iterator, List, Literal, Optional, Tuple
 from ...errors import InputError
 from ..instance import Instance
 from ..registry import register_reader
+from .blocks import TextFileConfig, text_lines
 
 
 @dataclass
-class SentimentTreeReaderConfig:
+class SentimentTreeReaderConfig(TextFileConfig):
     """PTB-bracketed sentiment trees, one per line, a 0-4 label on every node (SST).
 
     ``labels``: ``fine`` keeps the five classes; ``binary`` drops neutral (2) and maps 0-1
@@ -37,16 +38,15 @@ Node = Tuple[str, List[str]]  # a subtree's label and its words
 def read_sentiment_trees(path: str, config: SentimentTreeReaderConfig) -> Iterator[Instance]:
     """Instances of ``path`` (the root first, then, with ``phrases``, each subtree's);
     a malformed tree fails with ``file:line``."""
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            source = f"{path}:{number}"
-            nodes = parse_tree(line, source)
-            for label, words in nodes if config.phrases else nodes[:1]:
-                label = label if config.labels == "fine" else BINARY_LABELS.get(label)
-                if label is not None:
-                    yield Instance(tokens=words, label=label, source=source)
+    for number, line in text_lines(path, config):
+        if not line.strip():
+            continue
+        source = f"{path}:{number}"
+        nodes = parse_tree(line, source)
+        for label, words in nodes if config.phrases else nodes[:1]:
+            label = label if config.labels == "fine" else BINARY_LABELS.get(label)
+            if label is not None:
+                yield Instance(tokens=words, label=label, source=source)
 
 
 def parse_tree(text: str, source: str) -> List[Node]:
