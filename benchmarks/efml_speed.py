@@ -14,7 +14,7 @@ Each side loads the model first (not timed), embeds one batch (its numbers are c
 both start from zeros on a fresh model), then is timed on all sentences, ``--repeats`` times
 (the best is reported). Both use ``--threads`` threads.
 
-    python benchmarks/efml_speed.py --efml-python /work/venv-efml/bin/python
+    python -m benchmarks.efml_speed --efml-python /work/venv-efml/bin/python
 """
 import argparse
 import json
