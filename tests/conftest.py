@@ -8,6 +8,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import torch
 
 ALLENNLP_WHEEL = "allennlp-0.9.0-py3-none-any.whl"
 FIXTURE_PREFIX = "allennlp/tests/fixtures/elmo/"
@@ -50,3 +51,20 @@ def options_file(fixture_dir) -> str:
 @pytest.fixture(scope="session")
 def weight_file(fixture_dir) -> str:
     return str(fixture_dir / "lm_weights.hdf5")
+
+
+@pytest.fixture
+def model_args(options_file, weight_file):
+    """The CLI flags that select AllenNLP's fixture model."""
+    return ["--options-file", options_file, "--weight-file", weight_file]
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """torch on one thread for a whole module (opt in with ``pytestmark``): the tiny models are
+    small operations that extra threads only slow down, badly so on a busy machine; the
+    numbers compared do not depend on it."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

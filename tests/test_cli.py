@@ -12,11 +12,6 @@ from torchelmo.cli import main
 ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
 
 
-@pytest.fixture
-def model_args(options_file, weight_file):
-    return ["--options-file", options_file, "--weight-file", weight_file]
-
-
 def run_cli(*args, stdin=None):
     return subprocess.run([sys.executable, "-m", "torchelmo.cli", *args], input=stdin, capture_output=True,
                           env=ENV)

@@ -27,17 +27,7 @@ from training_support import TINY_OPTIONS
 BUNDLED = Path(__file__).resolve().parents[1] / "torchelmo" / "data" / "default"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture
-def model_args(options_file, weight_file):
-    return ["--options-file", options_file, "--weight-file", weight_file]
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # see conftest.py
 
 
 @pytest.fixture

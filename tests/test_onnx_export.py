@@ -21,14 +21,7 @@ WORDS = ("The cat sat on the mat , and Ünïcode 日本語 tokens fly over 1234 
          "supercalifragilisticexpialidociouslyextraordinarilylongtoken ' \"").split()
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """torch on one thread here: on a busy 2-core machine its spinning pool made these tests
-    30 times slower; the numbers compared do not depend on it."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # see conftest.py
 
 
 def session(path) -> onnxruntime.InferenceSession:

@@ -10,7 +10,6 @@ import time
 
 import h5py
 import pytest
-import torch
 
 from torchelmo import ElmoEmbedder
 from torchelmo.cli import build_parser, error_line, main
@@ -21,18 +20,7 @@ from test_embed_job import ENV, assert_same_content, corpus, listing
 from training_support import TINY_OPTIONS
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """The tiny model on one thread, as in the subprocesses (ENV): extra threads only slow it."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture
-def model_args(options_file, weight_file):
-    return ["--options-file", options_file, "--weight-file", weight_file]
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # see conftest.py
 
 
 def cli(*args, stdin=None, timeout=300):

@@ -17,11 +17,6 @@ def sentence(length, seed=0):
     return list(np.random.default_rng(seed).choice(WORDS, size=length))
 
 
-@pytest.fixture
-def model_args(options_file, weight_file):
-    return ["--options-file", options_file, "--weight-file", weight_file]
-
-
 @pytest.mark.parametrize("size,overlap", [(1, 0), (2, 0), (5, 2), (8, 0), (8, 3), (64, 16), (64, 31)])
 def test_plan_takes_every_token_once_from_the_window_with_most_context(size, overlap):
     windowing = Windowing.from_settings(size, overlap)
