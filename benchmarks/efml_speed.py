@@ -7,14 +7,14 @@ the same sentences (the warm-up text's, in random order) with both, in this run:
 
 - EFML: ``elmoformanylangs.Embedder(dir, batch_size).sents2elmo(sentences, -2)``, run by
   ``--efml-python`` (an environment with ``pip install elmoformanylangs overrides``, e.g.
-  ``python -m venv --system-site-packages /work/venv-efml``);
+  ``python -m venv --system-site-packages ../venv-efml``);
 - torchelmo: ``torchelmo.efml.Embedder(dir, batch_size).sents2elmo(sentences, -2)``.
 
 Each side loads the model first (not timed), embeds one batch (its numbers are compared:
 both start from zeros on a fresh model), then is timed on all sentences, ``--repeats`` times
 (the best is reported). Both use ``--threads`` threads.
 
-    python -m benchmarks.efml_speed --efml-python /work/venv-efml/bin/python
+    python -m benchmarks.efml_speed --efml-python ../venv-efml/bin/python
 """
 import argparse
 import json
@@ -102,7 +102,7 @@ def write_model(folder: Path, words: int, chars: int, seed: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--efml-python", default="/work/venv-efml/bin/python",
+    parser.add_argument("--efml-python", default="../venv-efml/bin/python",
                         help="a Python with elmoformanylangs installed")
     parser.add_argument("--sentences", type=int, default=256)
     parser.add_argument("--batch-size", type=int, default=64)

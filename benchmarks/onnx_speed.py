@@ -34,10 +34,9 @@ import torch
 from torchelmo import ElmoBiLm, ElmoEmbedder, ElmoOptions, batch_to_ids, export_onnx, save_weights
 from torchelmo.char_ids import batch_char_ids
 
-from benchmarks.embed_throughput import ORIGINAL, QUICK, read_sentences
+from benchmarks.embed_throughput import DEFAULT_TEXT, ORIGINAL, QUICK, read_sentences
 from benchmarks.plain_elmo import PlainElmoBiLm
 
-TEXT = Path(os.environ.get("TORCHELMO_SHARED", "/work/shared")) / "data/ud-english-ewt/en_ewt-ud-dev.conllu"
 TOLERANCE = 1e-4
 YARDSTICK_SENTENCES = 4  # compared with the float64 reference under --init uniform
 
@@ -69,7 +68,8 @@ def main() -> None:
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 64])
     parser.add_argument("--sentences", type=int, nargs="+", default=[16, 128],
                         help="sentences embedded at each batch size (default 16 at batch 1, 128 at 64)")
-    parser.add_argument("--text", type=Path, default=TEXT, help="CoNLL-U file to take sentences from")
+    parser.add_argument("--text", type=Path, default=DEFAULT_TEXT,
+                        help="CoNLL-U file to take sentences from (default: UD English-EWT dev in ../shared, or $TORCHELMO_BENCH_TEXT)")
     parser.add_argument("--init", choices=("default", "uniform"), default="default",
                         help="random weights: ElmoBiLm's initialisation, or U(-0.1, 0.1) everywhere (see above)")
     args = parser.parse_args()
